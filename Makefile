@@ -1,0 +1,66 @@
+# The README's commands. `make run` and `make test` work on a fresh machine with only
+# Python 3.11+ and pip: they create .venv, install the pinned requirements, and start an
+# embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PIP_FLAGS := --disable-pip-version-check --quiet
+
+.DEFAULT_GOAL := help
+.PHONY: help run stop test bench lint format check-migrations messages lock clean
+
+help:
+	@echo "make run     start the portal (web, Celery worker and beat) on http://127.0.0.1:$${PORT:-8000}"
+	@echo "make test    run the whole test suite"
+	@echo "make stop    stop a running 'make run'"
+	@echo "make bench   benchmarks at provincial scale (seeds once into its own database)"
+	@echo "make lint    ruff and the migrations check"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "portal: Python 3.11 or newer is needed; found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(PY) -m pip install $(PIP_FLAGS) -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed-run
+	$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.installed-run
+	@$(PY) -m portal.launcher run
+
+stop:
+	@if [ -x $(PY) ]; then $(PY) -m portal.launcher stop; else echo "portal: nothing to stop (no .venv yet)"; fi
+
+test: $(VENV)/.installed-dev
+	@$(PY) -m portal.launcher test $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-dev
+	@$(PY) -m portal.launcher bench $(BENCH_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-migrations: $(VENV)/.installed-dev
+	DATABASE_URL=postgres://unused@127.0.0.1/unused REDIS_URL=redis://127.0.0.1:1/0 \
+	  $(PY) manage.py makemigrations --check --dry-run
+
+messages: $(VENV)/.installed-dev
+	$(PY) -m portal.launcher messages
+
+lock: | $(BIN)/python
+	$(PY) -m pip install $(PIP_FLAGS) -r requirements.in
+	(echo "# Pinned by 'make lock' from requirements.in; install with pip install -r requirements.txt"; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v -f requirements-dev.txt) > requirements.txt
+
+clean:
+	rm -rf var/test var/staticfiles .pytest_cache .coverage htmlcov

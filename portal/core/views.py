@@ -1,0 +1,73 @@
+"""Views of the shared core: the home page, health check and error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+def home(request):
+    from portal.regions.models import Region
+
+    context = {
+        "region_counts": {level.label: Region.objects.filter(level=level.value).count() for level in Region.Level},
+    }
+    return render(request, "core/home.html", context)
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return "ok"
+    except Exception as exc:
+        logger.warning("healthz: database check failed: %s", exc)
+        return "error"
+
+
+def _check_broker() -> str:
+    from portal.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.default_channel.client.ping()
+        return "ok"
+    except Exception as exc:
+        logger.warning("healthz: broker check failed: %s", exc)
+        return "error"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "errors/500.html", status=500)
+
+
+def permission_denied(request, exception=None):
+    # Forbidden answers like missing: the same page, the same status.
+    return render(request, "errors/404.html", status=404)
+
+
+def bad_request(request, exception=None):
+    return render(request, "errors/400.html", status=400)

