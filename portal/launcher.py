@@ -484,7 +484,12 @@ def stop() -> int:
 
 def test(pytest_args: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
-    services = Services("test", "portal_test")
+    # TEST_SCOPE=name gives a test run its own embedded servers (var/test-name/), so several
+    # runs can go on side by side on one machine without stopping each other's servers.
+    scope = os.environ.get("TEST_SCOPE", "").strip()
+    if scope and not scope.replace("-", "").replace("_", "").isalnum():
+        raise LaunchError(f"TEST_SCOPE={scope!r} must be letters, digits, - or _; e.g. TEST_SCOPE=mine.")
+    services = Services(f"test-{scope}" if scope else "test", "portal_test")
     try:
         services.up()
         return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR).returncode
