@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "portal.regions",
     "portal.workdays",
     "portal.accounts",
+    "portal.audit",
     # the domain
     "cases",
     "complaints",
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "portal.audit.context.AuditContextMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -1,0 +1,119 @@
+"""Recording audit events. Call ``audit_record`` inside the transaction of the change it
+records (every service does); events of their own (logins, denials) open one."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal.audit import context
+from portal.audit.chain import GENESIS, event_hash
+from portal.audit.models import AuditEvent
+
+# pg_advisory_xact_lock key for the chain: one writer at a time, released at commit.
+CHAIN_LOCK_KEY = 0x41554449  # "AUDI"
+
+Change = Mapping[str, tuple[Any, Any]]
+
+
+def _normalise(value: Any) -> Any:
+    """What jsonb gives back, so the hash computed now matches the row read later."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def _ip(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Changed fields as {field: [before, after]}."""
+    return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
+
+
+def _actor_fields(actor) -> dict[str, Any]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return {
+            "actor_id": None,
+            "actor_username": "system" if actor is None else "anonymous",
+            "actor_roles": "",
+            "actor_region": "",
+        }
+    return {
+        "actor_id": actor.pk,
+        "actor_username": actor.get_username(),
+        "actor_roles": ",".join(getattr(actor, "roles", []) or []),
+        "actor_region": getattr(actor, "region_id", "") or "",
+    }
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: Any = "",
+    changes: Mapping[str, Any] | None = None,
+    outcome: str = AuditEvent.Outcome.SUCCESS,
+    username: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain in the current transaction (opening one if needed)."""
+    return audit_record_many(
+        [
+            {
+                "actor": actor,
+                "action": action,
+                "obj": obj,
+                "object_type": object_type,
+                "object_id": object_id,
+                "changes": changes,
+                "outcome": outcome,
+                "username": username,
+            }
+        ]
+    )[0]
+
+
+def audit_record_many(entries: Iterable[Mapping[str, Any]]) -> list[AuditEvent]:
+    """Append several events with one lock and one INSERT (bulk imports record per row)."""
+    request = context.current()
+    now = timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = last if last else (0, GENESIS)
+        events = []
+        for entry in entries:
+            obj = entry.get("obj")
+            actor_fields = _actor_fields(entry.get("actor"))
+            if entry.get("username") is not None:
+                actor_fields["actor_username"] = entry["username"]
+            seq += 1
+            row = {
+                "seq": seq,
+                "occurred_at": now,
+                **actor_fields,
+                "action": entry["action"],
+                "object_type": entry.get("object_type") or (obj._meta.label_lower if obj is not None else ""),
+                "object_id": str(entry.get("object_id") or (obj.pk if obj is not None else "") or ""),
+                "changes": _normalise(entry.get("changes") or {}),
+                "request_id": request.request_id if request else "",
+                "ip": _ip(request.ip) if request else None,
+                "outcome": entry.get("outcome") or AuditEvent.Outcome.SUCCESS,
+                "prev_hash": prev_hash,
+            }
+            row["hash"] = prev_hash = event_hash(row)
+            events.append(AuditEvent(**row))
+        return AuditEvent.objects.bulk_create(events)

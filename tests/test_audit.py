@@ -1,0 +1,122 @@
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record
+from portal.audit.verify import verify_chain
+
+
+def _record(n, actor=None):
+    for i in range(n):
+        audit_record(actor=actor, action="test.write", object_type="cases.problem", object_id=i,
+                     changes={"status": ["registered", "assigned"], "n": i})
+
+
+def _tamper(sql, params=()):
+    """What an attacker with database superuser rights would do: disable the trigger."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_no_update_delete")
+        cursor.execute(sql, params)
+        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_no_update_delete")
+
+
+@pytest.mark.django_db
+def test_events_chain_and_verify(admin_user):
+    _record(5, admin_user)
+    events = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    first = events[0]
+    assert first.actor_username == "root" and first.actor_roles == "province_admin" and first.actor_region == "410000"
+    assert first.changes == {"status": ["registered", "assigned"], "n": 0}
+    result = verify_chain()
+    assert result.ok and result.checked == 5
+
+
+@pytest.mark.django_db
+def test_update_delete_and_truncate_are_refused():
+    _record(2)
+    event = AuditEvent.objects.first()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="forged")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL portal.audit_maintenance = off")
+        cursor.execute("TRUNCATE audit_auditevent")
+    assert AuditEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_verify_names_a_changed_event():
+    _record(6)
+    target = AuditEvent.objects.get(seq=4)
+    _tamper("UPDATE audit_auditevent SET action = 'forged' WHERE id = %s", [target.pk])
+    result = verify_chain()
+    assert not result.ok and result.seq == 4 and "changed" in result.message
+    with pytest.raises(CommandError, match=r"seq 4 .* changed"):
+        call_command("verify_audit")
+
+
+@pytest.mark.django_db
+def test_verify_names_a_deleted_event():
+    _record(6)
+    _tamper("DELETE FROM audit_auditevent WHERE seq = 3")
+    result = verify_chain()
+    assert not result.ok and result.seq == 4 and "deleted" in result.message and "seq 3..3" in result.message
+
+
+@pytest.mark.django_db
+def test_verify_names_an_inserted_event():
+    from portal.audit.chain import event_hash
+
+    _record(4)
+    # A forged event with a correct hash of its own, slotted in as seq 3: seq 3 now repeats.
+    real = AuditEvent.objects.filter(seq=2).values().get()
+    forged = {**real, "id": None, "seq": 3, "action": "forged", "prev_hash": real["hash"]}
+    forged["hash"] = event_hash({**forged, "actor_id": forged["actor_id"]})
+    forged.pop("id")
+    _tamper("ALTER TABLE audit_auditevent DROP CONSTRAINT audit_auditevent_seq_key")
+    AuditEvent.objects.bulk_create([AuditEvent(**forged)])
+    result = verify_chain()
+    assert not result.ok and "inserted" in result.message
+
+
+@pytest.mark.django_db
+def test_verify_names_a_reordered_event():
+    _record(4)
+    a, b = AuditEvent.objects.get(seq=2), AuditEvent.objects.get(seq=3)
+    # Swap the ids: every hash still matches its content, but the id order no longer follows seq.
+    _tamper("UPDATE audit_auditevent SET id = -id WHERE id IN (%s, %s)", [a.pk, b.pk])
+    _tamper("UPDATE audit_auditevent SET id = %s WHERE id = %s", [b.pk, -a.pk])
+    _tamper("UPDATE audit_auditevent SET id = %s WHERE id = %s", [a.pk, -b.pk])
+    result = verify_chain()
+    assert not result.ok and result.seq == 3 and "reordered" in result.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_never_fork_the_chain():
+    errors = []
+
+    def writer():
+        try:
+            for _ in range(10):
+                with transaction.atomic():
+                    _record(1)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert AuditEvent.objects.count() == 40
+    assert verify_chain().ok
