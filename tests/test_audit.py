@@ -1,3 +1,4 @@
+import itertools
 import threading
 
 import pytest
@@ -12,8 +13,13 @@ from portal.audit.verify import verify_chain
 
 def _record(n, actor=None):
     for i in range(n):
-        audit_record(actor=actor, action="test.write", object_type="cases.problem", object_id=i,
-                     changes={"status": ["registered", "assigned"], "n": i})
+        audit_record(
+            actor=actor,
+            action="test.write",
+            object_type="cases.problem",
+            object_id=i,
+            changes={"status": ["registered", "assigned"], "n": i},
+        )
 
 
 def _tamper(sql, params=()):
@@ -29,7 +35,7 @@ def test_events_chain_and_verify(admin_user):
     _record(5, admin_user)
     events = list(AuditEvent.objects.order_by("seq"))
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     first = events[0]
     assert first.actor_username == "root" and first.actor_roles == "province_admin" and first.actor_region == "410000"
     assert first.changes == {"status": ["registered", "assigned"], "n": 0}

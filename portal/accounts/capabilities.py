@@ -27,19 +27,17 @@ class Cap(StrEnum):
     MANAGE_SYSTEM = "system.manage"
 
 
+_CASEWORK = frozenset(
+    {Cap.VIEW_RECORDS, Cap.EDIT_RECORDS, Cap.EXPORT_RECORDS, Cap.REVEAL_PERSONAL_DATA, Cap.VIEW_DASHBOARD}
+)
+
 ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
     Role.PROVINCE_ADMIN: frozenset({Cap.MANAGE_SYSTEM, Cap.VIEW_RECORDS, Cap.VIEW_DASHBOARD}),
     Role.SECURITY_ADMIN: frozenset({Cap.MANAGE_USERS}),
     Role.SECURITY_AUDITOR: frozenset({Cap.VIEW_AUDIT}),
-    Role.PROVINCE_STAFF: frozenset(
-        {Cap.VIEW_RECORDS, Cap.EDIT_RECORDS, Cap.VERIFY, Cap.EXPORT_RECORDS, Cap.REVEAL_PERSONAL_DATA, Cap.VIEW_DASHBOARD}
-    ),
-    Role.CITY_STAFF: frozenset(
-        {Cap.VIEW_RECORDS, Cap.EDIT_RECORDS, Cap.VERIFY, Cap.EXPORT_RECORDS, Cap.REVEAL_PERSONAL_DATA, Cap.VIEW_DASHBOARD}
-    ),
-    Role.COUNTY_OFFICER: frozenset(
-        {Cap.VIEW_RECORDS, Cap.EDIT_RECORDS, Cap.EXPORT_RECORDS, Cap.REVEAL_PERSONAL_DATA, Cap.VIEW_DASHBOARD}
-    ),
+    Role.PROVINCE_STAFF: _CASEWORK | {Cap.VERIFY},
+    Role.CITY_STAFF: _CASEWORK | {Cap.VERIFY},
+    Role.COUNTY_OFFICER: _CASEWORK,
     Role.INSPECTOR: frozenset({Cap.VIEW_RECORDS, Cap.INSPECT}),
     Role.EVALUATOR: frozenset({Cap.EVALUATE}),
     Role.LEADER: frozenset({Cap.VIEW_DASHBOARD}),

@@ -63,9 +63,7 @@ class ScopedQuerySet(models.QuerySet):
 
 def get_visible_or_404(queryset_or_model, user, cap: Cap = Cap.VIEW_RECORDS, **lookup):
     """The object if the user may see it; otherwise the same 404 as a missing one."""
-    queryset = (
-        queryset_or_model._default_manager.all() if isinstance(queryset_or_model, type) else queryset_or_model
-    )
+    queryset = queryset_or_model._default_manager.all() if isinstance(queryset_or_model, type) else queryset_or_model
     try:
         return queryset.visible_to(user, cap).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, ValidationError):

@@ -16,4 +16,4 @@ CELERY_TASK_ALWAYS_EAGER = False
 
 # Transactional tests flush the throw-away test database with TRUNCATE, which the audit
 # trail's trigger refuses unless this connection setting says it is maintenance.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c portal.audit_maintenance=on"  # noqa: F405
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c portal.audit_maintenance=on"
