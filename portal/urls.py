@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from portal.accounts.access import public, signed_in
 
 urlpatterns = [
     path("", include("portal.core.urls")),
@@ -9,14 +12,15 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("supervision/", include("supervision.urls")),
     path("evaluation/", include("evaluation.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", public(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
+    path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("audit/", include("portal.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/schema/", signed_in(SpectacularAPIView.as_view()), name="api-schema"),
+    path("api/docs/", signed_in(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
+    path("api/redoc/", signed_in(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
 ]
 
 handler400 = "portal.core.views.bad_request"

@@ -1,9 +1,11 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.access import needs
+from portal.accounts.capabilities import Cap
 
-@login_required
+
+@needs(Cap.VIEW_RECORDS)
 def index(request):
     return render(
         request,
@@ -12,7 +14,7 @@ def index(request):
     )
 
 
-@login_required
+@needs(Cap.VIEW_RECORDS)
 def risks(request):
     return render(
         request,

@@ -20,7 +20,8 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.capabilities import Cap, has_cap
-from portal.regions.models import Region
+
+PROVINCE_CODE = "410000"
 
 
 class OutOfScope(Http404):
@@ -28,7 +29,7 @@ class OutOfScope(Http404):
 
 
 def is_province_wide(user) -> bool:
-    return bool(user.region_id) and user.region_id == "410000"
+    return bool(user.region_id) and user.region_id == PROVINCE_CODE
 
 
 def subtree_q(user, field: str) -> Q:
@@ -37,16 +38,21 @@ def subtree_q(user, field: str) -> Q:
         return Q(pk__in=[])
     if is_province_wide(user):
         return Q()
+    from portal.regions.models import Region
+
     prefix = user.region.path
     return Q(**{f"{field}__in": Region.objects.filter(path__startswith=prefix).values("code")})
 
 
-def region_in_scope(user, region: Region | str | None) -> bool:
+def region_in_scope(user, region) -> bool:
+    """Whether a region (object or code) lies in the user's subtree."""
     if region is None or not getattr(user, "is_authenticated", False) or not user.region_id:
         return False
     if is_province_wide(user):
         return True
     if isinstance(region, str):
+        from portal.regions.models import Region
+
         region = Region.objects.filter(code=region).only("path").first()
         if region is None:
             return False
@@ -54,14 +60,15 @@ def region_in_scope(user, region: Region | str | None) -> bool:
 
 
 class ScopedQuerySet(models.QuerySet):
-    def visible_to(self, user, cap: Cap = Cap.VIEW_RECORDS) -> ScopedQuerySet:
-        if not has_cap(user, cap):
+    def visible_to(self, user, cap: Cap | None = Cap.VIEW_RECORDS) -> ScopedQuerySet:
+        """Rows in the user's subtree; none at all without ``cap`` (None: signed in is enough)."""
+        if cap is not None and not has_cap(user, cap):
             return self.none()
         field = getattr(self.model, "scope_region_field", "region")
         return self.filter(subtree_q(user, field))
 
 
-def get_visible_or_404(queryset_or_model, user, cap: Cap = Cap.VIEW_RECORDS, **lookup):
+def get_visible_or_404(queryset_or_model, user, cap: Cap | None = Cap.VIEW_RECORDS, **lookup):
     """The object if the user may see it; otherwise the same 404 as a missing one."""
     queryset = queryset_or_model._default_manager.all() if isinstance(queryset_or_model, type) else queryset_or_model
     try:
@@ -70,7 +77,7 @@ def get_visible_or_404(queryset_or_model, user, cap: Cap = Cap.VIEW_RECORDS, **l
         raise OutOfScope from None
 
 
-def ensure_writable(user, *, region: Region | str | None = None, unit=None, field: str = "region") -> None:
+def ensure_writable(user, *, region=None, unit=None, field: str = "region") -> None:
     """Refuse a write that would point a record at a region or unit outside the user's subtree.
 
     Raised as a ValidationError on the named field, so forms, API bodies and import rows all
@@ -85,3 +92,26 @@ def ensure_writable(user, *, region: Region | str | None = None, unit=None, fiel
 def require_cap(user, cap: Cap) -> None:
     if not has_cap(user, cap):
         raise PermissionDenied
+
+
+class ScopedAdminMixin:
+    """Admin change lists, change forms and autocompletes limited to the user's subtree; a
+    save that points the object at another region or unit is refused."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        field = getattr(queryset.model, "scope_region_field", "region")
+        return queryset.filter(subtree_q(request.user, field))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and db_field.related_model._meta.label_lower == "regions.region":
+            formfield.queryset = formfield.queryset.filter(subtree_q(request.user, "code"))
+        elif formfield is not None and db_field.related_model._meta.label_lower == "regions.unit":
+            formfield.queryset = formfield.queryset.filter(subtree_q(request.user, "region"))
+        return formfield
+
+    def save_model(self, request, obj, form, change):
+        field = getattr(obj, "scope_region_field", "region")
+        ensure_writable(request.user, region=getattr(obj, f"{field}_id", None), field=field)
+        super().save_model(request, obj, form, change)

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.scoping import ScopedQuerySet
+
 
 class AuditEvent(models.Model):
     class Outcome(models.TextChoices):
@@ -44,6 +46,11 @@ class AuditEvent(models.Model):
     outcome = models.CharField(_("结果"), max_length=8, choices=Outcome.choices, default=Outcome.SUCCESS)
     prev_hash = models.CharField(_("前一条哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64)
+
+    objects = ScopedQuerySet.as_manager()
+    # An auditor sees the events of actors in their subtree; system and anonymous events
+    # (no region) only at province level.
+    scope_region_field = "actor_region"
 
     class Meta:
         verbose_name = _("审计事件")

@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from portal.accounts.access import public, signed_in
+from portal.accounts.capabilities import Cap, has_cap
+
 logger = logging.getLogger(__name__)
 
+# Where a user without the dashboard lands after login: the first page their role can use.
+LANDING_PAGES = [
+    (Cap.VIEW_AUDIT, "audit:events"),
+    (Cap.MANAGE_USERS, "admin:index"),
+    (Cap.MANAGE_SYSTEM, "admin:index"),
+]
 
-@login_required
+
+@signed_in
 def home(request):
     from portal.regions.models import Region
+
+    if not has_cap(request.user, Cap.VIEW_DASHBOARD):
+        for cap, url_name in LANDING_PAGES:
+            if has_cap(request.user, cap):
+                return redirect(url_name)
+        return render(request, "core/no_role.html")
 
     context = {
         "region_counts": {level.label: Region.objects.filter(level=level.value).count() for level in Region.Level},
@@ -48,6 +63,7 @@ def _check_broker() -> str:
         return "error"
 
 
+@public
 @never_cache
 @require_GET
 def healthz(request):

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from portal.accounts.scoping import ScopedAdminMixin
 from portal.regions.models import EnforcementDomain, Region, Unit
 
 
@@ -24,7 +25,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "region", "parent", "active"]
     list_filter = ["kind", "active", "region__level"]
     search_fields = ["name", "region__name", "credit_code"]

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.scoping import ScopedQuerySet
+
 PATH_SEPARATOR = "/"
 
 
@@ -122,6 +124,9 @@ class Unit(models.Model):
     domains = models.ManyToManyField(EnforcementDomain, verbose_name=_("执法领域"), blank=True, related_name="units")
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     active = models.BooleanField(_("启用"), default=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_region_field = "region"
 
     class Meta:
         verbose_name = _("单位")

@@ -1,6 +1,7 @@
 from django_filters import rest_framework as filters
 from rest_framework import viewsets
 
+from portal.accounts.access import AccessRule, ScopedViewSetMixin
 from portal.regions.api.serializers import EnforcementDomainSerializer, RegionSerializer, UnitSerializer
 from portal.regions.models import EnforcementDomain, Region, Unit
 
@@ -20,6 +21,7 @@ class RegionFilter(filters.FilterSet):
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     """Henan's divisions (public reference data, readable by every signed-in user)."""
 
+    access_rule = AccessRule("signed_in")
     queryset = Region.objects.all()
     serializer_class = RegionSerializer
     filterset_class = RegionFilter
@@ -27,12 +29,16 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class EnforcementDomainViewSet(viewsets.ReadOnlyModelViewSet):
+    access_rule = AccessRule("signed_in")
     queryset = EnforcementDomain.objects.filter(active=True)
     serializer_class = EnforcementDomainSerializer
     pagination_class = None
 
 
-class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+class UnitViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Units in the user's subtree (a county sees its own units, a city its counties')."""
+
+    read_cap = None  # any signed-in user, scoped by region
     queryset = Unit.objects.select_related("region").prefetch_related("domains")
     serializer_class = UnitSerializer
     filterset_fields = ["kind", "region"]
