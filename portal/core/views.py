@@ -34,7 +34,7 @@ def home(request):
         return render(request, "core/no_role.html")
 
     context = {
-        "region_counts": {level.label: Region.objects.filter(level=level.value).count() for level in Region.Level},
+        "region_counts": {str(level.label): Region.objects.filter(level=level.value).count() for level in Region.Level},
     }
     return render(request, "core/home.html", context)
 

@@ -1,0 +1,50 @@
+"""Objects the authorization matrix creates in every region, one factory per scoped model.
+
+A route that declares ``needs(cap, model=X)`` (or a scoped viewset over X) is tried against
+one X in each region below. Each object carries the marker ``MATRIX-<region code>`` where its
+list pages show it, so the matrix can tell which objects a page revealed. Later apps add
+their models here; a scoped model without a factory fails the matrix test.
+"""
+
+from __future__ import annotations
+
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record_many
+from portal.regions.models import Unit
+
+REGIONS = ["410000", "410100", "410105", "410122", "410300", "410303"]
+
+
+def marker(code: str) -> str:
+    return f"MATRIX-{code}"
+
+
+def _unit(code: str):
+    return Unit.objects.create(name=f"{marker(code)} 执法大队", kind=Unit.Kind.ENFORCEMENT_AGENCY, region_id=code)
+
+
+def _audit_event(code: str):
+    """An event by an actor of that region (events are scoped by the actor's region)."""
+    return audit_record_many(
+        [{"actor": _Actor(code), "action": "matrix.fixture", "object_type": "matrix", "object_id": marker(code)}]
+    )[0]
+
+
+class _Actor:
+    """A stand-in actor with a region, only for writing fixture events."""
+
+    is_authenticated = True
+    roles = ["county_officer"]
+
+    def __init__(self, code):
+        self.region_id = code
+        self.pk = None
+
+    def get_username(self):
+        return f"matrix-{self.region_id}"
+
+
+FACTORIES = {
+    Unit: _unit,
+    AuditEvent: _audit_event,
+}
