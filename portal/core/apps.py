@@ -9,4 +9,5 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Bind @shared_task to the configured app in every process (web, worker, beat).
+        import portal.accounts.personal
         import portal.celery  # noqa: F401

@@ -5,4 +5,5 @@ from portal.core import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("personal-data/reveal/", views.reveal_personal_data, name="reveal-personal-data"),
 ]

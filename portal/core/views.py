@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from portal.accounts.access import public, signed_in
+from portal.accounts.access import needs, public, signed_in
 from portal.accounts.capabilities import Cap, has_cap
 
 logger = logging.getLogger(__name__)
@@ -87,3 +88,19 @@ def permission_denied(request, exception=None):
 
 def bad_request(request, exception=None):
     return render(request, "errors/400.html", status=400)
+
+
+@needs(Cap.REVEAL_PERSONAL_DATA)
+@require_POST
+def reveal_personal_data(request):
+    """POST target=<app.model>:<pk>:<field>; answers the clear value (htmx swaps it in)."""
+    from portal.core.personal_data import personal_data_reveal
+
+    try:
+        model_label, pk, field = request.POST.get("target", "").split(":", 2)
+    except ValueError:
+        return HttpResponseBadRequest(_("target 参数格式应为 app.model:pk:field。"))
+    value = personal_data_reveal(actor=request.user, model_label=model_label, pk=pk, field=field)
+    response = HttpResponse(value, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
