@@ -7,8 +7,17 @@ idempotent (skip what exists) and fast (bulk inserts or COPY, never a save() per
 
 from __future__ import annotations
 
+import json
 import random
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models import NOT_PROVIDED
+from psycopg.types.json import Jsonb
 
 # The small scale covers two cities and three counties: enough for every role and for
 # the scoping cases (same city, other city).
@@ -34,3 +43,98 @@ class SeedContext:
 
     def count(self, what: str, n: int) -> None:
         self.counts[what] = self.counts.get(what, 0) + n
+
+
+# --- bulk loading for seeders with hundreds of thousands of rows ----------------------------
+
+
+def _copy_target(target, columns: Sequence[str]) -> tuple[str, list[str], list[tuple[int, Any]]]:
+    """The table, its column names and the JSON fields (by position) for ``copy_rows``."""
+    if isinstance(target, str):
+        return target, list(columns), []
+    meta = target._meta
+    fields = []
+    for name in columns:
+        field = meta.get_field(name)  # accepts "region" and "region_id" alike
+        if not field.concrete or field.many_to_many:
+            raise ValueError(f"copy_rows({meta.label}): {name!r} has no column of its own")
+        fields.append(field)
+    given = {field.name for field in fields}
+    missing = [
+        field.name
+        for field in meta.concrete_fields
+        if field.name not in given
+        and not field.null
+        and field.db_default is NOT_PROVIDED
+        and not field.generated
+        and not (field.primary_key and field.db_returning)  # an identity column fills itself
+    ]
+    if missing:
+        raise ValueError(
+            f"copy_rows({meta.label}): list {', '.join(map(repr, missing))} in columns "
+            "(NOT NULL without a database default; COPY does not apply Python defaults)"
+        )
+    json_fields = [(i, field) for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
+    return meta.db_table, [field.column for field in fields], json_fields
+
+
+def copy_rows(target, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Stream ``rows`` into a table with PostgreSQL's ``COPY ... FROM STDIN``; return how many.
+
+    For seeders with volume (hundreds of thousands to millions of rows), where it is several
+    times faster than ``bulk_create`` and keeps memory flat: ``rows`` is consumed lazily, so
+    pass a generator. ``target`` is a model (``columns`` are field names such as ``"region"``
+    or attnames such as ``"region_id"``) or a table name (``columns`` are column names).
+
+    Values go through psycopg's adapters: str, int, float, Decimal, bool, date, aware
+    datetime, UUID, None, lists. A model's JSONField takes dicts and lists as they are; for a
+    table name wrap JSON in ``psycopg.types.json.Jsonb`` yourself. Like ``bulk_create`` it
+    bypasses ``save()``, signals and Python defaults (a model's NOT NULL columns without a
+    database default must be listed; this raises ValueError before writing otherwise); the
+    database's constraints still hold. It runs in the caller's transaction (seed_demo's) and
+    counts as one query for ``django_assert_num_queries``.
+    """
+    connection = connections[using]
+    table, column_names, json_fields = _copy_target(target, columns)
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in column_names)}) FROM STDIN"
+    if json_fields:
+        dumps = {i: partial(json.dumps, cls=field.encoder) for i, field in json_fields}
+
+        def with_json(row):
+            row = list(row)
+            for i, dump in dumps.items():
+                if row[i] is not None:
+                    row[i] = Jsonb(row[i], dumps=dump)
+            return row
+
+        rows = map(with_json, rows)
+    connection.validate_no_broken_transaction()
+    written = 0
+    started = time.monotonic()
+    # wrap_database_errors: a violated constraint raises Django's IntegrityError, as execute() would
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
+            written += 1
+    if connection.queries_logged:  # what CursorDebugWrapper records for an execute()
+        connection.queries_log.append({"sql": f"{sql} -- {written} rows", "time": f"{time.monotonic() - started:.3f}"})
+    return written
+
+
+def reserve_ids(model, n: int, *, using: str = DEFAULT_DB_ALIAS) -> list[int]:
+    """``n`` fresh primary keys from ``model``'s identity sequence, ascending.
+
+    For seeders that COPY parents and children: reserve the parents' ids, COPY the parents
+    with them, and the children can point at them without reading anything back.
+    """
+    if n <= 0:
+        return []
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(model._meta.db_table), model._meta.pk.column, n],
+        )
+        return sorted(value for (value,) in cursor.fetchall())

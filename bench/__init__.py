@@ -1,0 +1,1 @@
+"""Benchmarks at provincial scale, run by ``make bench`` (see bench/README.md)."""
