@@ -8,6 +8,8 @@ their models here; a scoped model without a factory fails the matrix test.
 
 from __future__ import annotations
 
+import importlib
+
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record_many
 from portal.regions.models import Unit
@@ -48,3 +50,14 @@ FACTORIES = {
     Unit: _unit,
     AuditEvent: _audit_event,
 }
+
+# Apps add their scoped models' factories in <app>/tests/matrix.py (a FACTORIES dict of
+# model -> factory(region_code) returning an object that shows marker(code) in its lists).
+for _app in ("cases", "complaints", "supervision", "evaluation", "portal.notifications", "portal.dashboards"):
+    try:
+        _module = importlib.import_module(f"{_app}.tests.matrix")
+    except ModuleNotFoundError as exc:
+        if exc.name not in (f"{_app}.tests.matrix", f"{_app}.tests", _app):
+            raise
+        continue
+    FACTORIES.update(_module.FACTORIES)

@@ -3,6 +3,7 @@ environment (see ``env.py``); ``local``, ``test`` and ``production`` adjust the 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -166,7 +167,8 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-# Each entry expires before its next run, so a backlog never replays stale sweeps.
+# Each entry expires before its next run, so a backlog never replays stale sweeps. Apps add
+# theirs in <app>/schedule.py (a plain BEAT_SCHEDULE dict; no model imports there).
 CELERY_BEAT_SCHEDULE = {
     "calendar-coverage-check": {
         "task": "portal.workdays.tasks.check_calendar_coverage",
@@ -174,6 +176,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 23 * 3600},
     },
 }
+for _app in ("cases", "complaints", "supervision", "evaluation", "portal.notifications", "portal.dashboards"):
+    try:
+        CELERY_BEAT_SCHEDULE.update(importlib.import_module(f"{_app}.schedule").BEAT_SCHEDULE)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (_app, f"{_app}.schedule") and not _app.startswith(exc.name or "-"):
+            raise
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- logging -----------------------------------------------------------------------------
