@@ -7,6 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PIP_FLAGS := --disable-pip-version-check --quiet
+# make test: the suite in parallel (one test database per xdist worker) with a coverage total.
+# PYTEST_ARGS adds to these, e.g. make test PYTEST_ARGS="-q tests/test_workdays.py";
+# TEST_WORKERS=0 runs in one process; -p no:xdist or -p no:cov in PYTEST_ARGS drop the matching option.
+TEST_WORKERS ?= auto
+PYTEST_DEFAULTS := $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n $(TEST_WORKERS)) \
+  $(if $(findstring no:cov,$(PYTEST_ARGS)),,--cov --cov-report=term:skip-covered)
 
 .DEFAULT_GOAL := help
 .PHONY: help run stop test bench lint format check-migrations messages lock clean
@@ -16,7 +22,7 @@ help:
 	@echo "make test    run the whole test suite"
 	@echo "make stop    stop a running 'make run'"
 	@echo "make bench   benchmarks at provincial scale (seeds once into its own database)"
-	@echo "make lint    ruff and the migrations check"
+	@echo "make lint    ruff (lint and format check); make check-migrations for missing migrations"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "portal: Python 3.11 or newer is needed; found " + sys.version.split()[0])'
@@ -37,7 +43,7 @@ stop:
 	@if [ -x $(PY) ]; then $(PY) -m portal.launcher stop; else echo "portal: nothing to stop (no .venv yet)"; fi
 
 test: $(VENV)/.installed-dev
-	@$(PY) -m portal.launcher test $(PYTEST_ARGS)
+	@$(PY) -m portal.launcher test $(PYTEST_DEFAULTS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	@$(PY) -m portal.launcher bench $(BENCH_ARGS)
@@ -50,12 +56,15 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# No database needed: the consistency check against one is skipped (with its warning silenced).
 check-migrations: $(VENV)/.installed-dev
-	DATABASE_URL=postgres://unused@127.0.0.1/unused REDIS_URL=redis://127.0.0.1:1/0 \
+	DATABASE_URL=postgres://unused@127.0.0.1:1/unused REDIS_URL=redis://127.0.0.1:1/0 \
+	  PYTHONWARNINGS="ignore:Got an error checking a consistent migration history:RuntimeWarning" \
 	  $(PY) manage.py makemigrations --check --dry-run
 
 messages: $(VENV)/.installed-dev
-	$(PY) -m portal.launcher messages
+	$(PY) -m portal.i18n_tools update
+	$(PY) -m portal.i18n_tools compile
 
 lock: | $(BIN)/python
 	$(PY) -m pip install $(PIP_FLAGS) -r requirements.in

@@ -24,18 +24,56 @@ import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+# PORTAL_VAR_DIR moves the launcher's state (embedded data, pidfiles, logs, the run lock);
+# tests use it to try the launcher without touching a running portal's var/.
+VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR") or BASE_DIR / "var").resolve()
 PYTHON = sys.executable
+PR_SET_CHILD_SUBREAPER = 36
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
 
 
 class LaunchError(Exception):
-    """One line for the user: what is wrong and what to do."""
+    """One line for the user: what is wrong and what to do. ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
 
 
-def say(message: str) -> None:
-    print(f"portal: {message}", flush=True)
+def say(message: str, *, error: bool = False) -> None:
+    print(f"portal: {message}", file=sys.stderr if error else sys.stdout, flush=True)
+
+
+def _become_subreaper() -> None:
+    """Adopt our orphans: pg_ctl's postmaster and the daemonized redis-server are re-parented to
+    the launcher rather than to init, and the launcher reaps them when they stop, so none is left
+    as a zombie where init does not reap (containers). Best effort, Linux only."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _reap(pid: int) -> None:
+    """Collect ``pid`` if it is an adopted child that has exited (never a Popen of ours)."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _reap_all() -> None:
+    """Collect every exited adopted child; call only once all Popen children are waited for."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 # --- embedded PostgreSQL -----------------------------------------------------------------
@@ -59,6 +97,7 @@ def _pid_alive(pid: int) -> bool:
 def _wait_gone(pid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        _reap(pid)
         if not _pid_alive(pid):
             return True
         time.sleep(0.1)
@@ -207,23 +246,52 @@ def redis_stop(scope_dir: Path) -> None:
 
 # --- the environment -----------------------------------------------------------------------
 
+_STORES = {
+    "DATABASE_URL": ("the database", 5432, "the embedded PostgreSQL"),
+    "REDIS_URL": ("the Redis server", 6379, "the embedded Redis"),
+}
+
 
 def _check_reachable(url: str, name: str) -> None:
+    """Fail with one line when the server a URL names does not answer (TCP, 3 s)."""
     from urllib.parse import urlsplit
 
+    what, default_port, embedded = _STORES[name]
     parts = urlsplit(url)
     if not parts.hostname:
         return  # a socket path; the first connection reports its own errors
     try:
-        port = parts.port or (5432 if name == "DATABASE_URL" else 6379)
+        port = parts.port or default_port
     except ValueError:
-        raise LaunchError(f"{name} has a port that is not a number; fix it or unset {name}.") from None
+        raise LaunchError(f"{name} has a port that is not a number; fix it or unset {name}.", code=2) from None
     try:
         socket.create_connection((parts.hostname, port), timeout=3).close()
     except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
         raise LaunchError(
-            f"cannot reach {parts.hostname}:{port} from {name} ({exc.strerror or exc}); start that server, "
-            f"fix {name}, or unset it to use the embedded one."
+            f"{what} in {name} ({parts.hostname}:{port}) cannot be reached: {reason}; start that server, "
+            f"fix {name}, or unset {name} to use {embedded}."
+        ) from None
+
+
+def _check_database_login(url: str) -> None:
+    """The server answers; can we log in to the named database? One line if not."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return
+    try:
+        import psycopg
+    except ImportError:
+        return  # migrate will say it
+    try:
+        psycopg.connect(parts._replace(scheme="postgresql").geturl(), connect_timeout=5).close()
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise LaunchError(
+            f"the database in DATABASE_URL cannot be used: {reason}; fix DATABASE_URL (user, password, "
+            f"database name) or unset it to use the embedded PostgreSQL."
         ) from None
 
 
@@ -235,31 +303,64 @@ class Services:
         self.database = database
         self.own_postgres = not os.environ.get("DATABASE_URL")
         self.own_redis = not os.environ.get("REDIS_URL")
+        self.started: list[str] = []
+
+    @property
+    def embedded(self) -> bool:
+        return self.own_postgres or self.own_redis
 
     def up(self) -> dict[str, str]:
         env = {}
-        if self.own_postgres:
-            env["DATABASE_URL"] = postgres_start(self.scope_dir, self.database)
-        else:
+        # Check what the environment names before starting anything of our own.
+        if not self.own_postgres:
             _check_reachable(os.environ["DATABASE_URL"], "DATABASE_URL")
-        if self.own_redis:
-            env["REDIS_URL"] = redis_start(self.scope_dir)
-        else:
+            _check_database_login(os.environ["DATABASE_URL"])
+        if not self.own_redis:
             _check_reachable(os.environ["REDIS_URL"], "REDIS_URL")
+        if self.own_postgres:
+            self.started.append("PostgreSQL")
+            env["DATABASE_URL"] = postgres_start(self.scope_dir, self.database)
+        if self.own_redis:
+            self.started.append("Redis")
+            env["REDIS_URL"] = redis_start(self.scope_dir)
         os.environ.update(env)
         return env
 
     def down(self) -> None:
-        if self.own_redis:
+        if "Redis" in self.started:
             redis_stop(self.scope_dir)
-        if self.own_postgres:
+        if "PostgreSQL" in self.started:
             postgres_stop(self.scope_dir)
+
+
+def _check_settings(settings: str) -> None:
+    """Load the settings once in a child process, so that a malformed environment variable stops
+    the launcher with the settings' own one-line message before anything is started."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE=settings)
+    # The embedded servers are not up yet: stand-ins that parse, only for this check.
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = "postgres://portal@127.0.0.1:5432/portal"
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    result = subprocess.run(
+        [PYTHON, "-c", "from portal.boot import load_settings_or_exit; load_settings_or_exit()"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        message = lines[-1] if lines else f"the settings {settings} could not be loaded (exit {result.returncode})"
+        raise LaunchError(message.removeprefix("portal: "), code=2)
 
 
 def _port_from_env() -> int:
     raw = os.environ.get("PORT", "8000").strip()
     if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise LaunchError(f"PORT={raw!r} is not a port number; set it like PORT=8001 or unset it to use 8000.")
+        raise LaunchError(
+            f"PORT={raw!r} is not a port number (1-65535); set it like PORT=8001 or unset it to use 8000.", code=2
+        )
     return int(raw)
 
 
@@ -269,9 +370,10 @@ def _check_port_free(port: int) -> None:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
+            other = port + 1 if port < 65535 else port - 1
             raise LaunchError(
                 f"port {port} is already in use by another program; "
-                f"stop it or choose another port, e.g. PORT={port + 1} make run."
+                f"stop that program or choose another port, e.g. PORT={other} make run."
             ) from None
 
 
@@ -313,13 +415,36 @@ class Lock:
         self.handle.flush()
 
 
+def _gunicorn_command(port: int) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "portal.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        os.environ.get("WEB_CONCURRENCY", "2"),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+        # gunicorn 27 opens a control socket in ~/.gunicorn by default: nothing outside the project.
+        "--no-control-socket",
+    ]
+
+
 def run() -> int:
+    port = _port_from_env()
     scope_dir = VAR_DIR / "run"
     lock = Lock(scope_dir / "portal.lock")
     lock.acquire()
-    port = _port_from_env()
     _check_port_free(port)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
+    _check_settings(os.environ["DJANGO_SETTINGS_MODULE"])
+    _become_subreaper()
     services = Services("run", "portal")
     children: dict[str, subprocess.Popen] = {}
     stopping = False
@@ -336,29 +461,15 @@ def run() -> int:
 
     exit_code = 0
     try:
-        say("starting the data stores (embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set)")
+        if services.embedded:
+            say(f"starting the embedded data stores in {scope_dir} (set DATABASE_URL / REDIS_URL to use others)")
         services.up()
         manage("migrate", "--no-input", "-v", "0")
         manage("seed_demo", "--scale", "small", "--logins-file", str(scope_dir / DEMO_LOGINS_FILE))
         log_dir = scope_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         commands = {
-            "web": [
-                PYTHON,
-                "-m",
-                "gunicorn",
-                "portal.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                os.environ.get("WEB_CONCURRENCY", "2"),
-                "--threads",
-                "4",
-                "--access-logfile",
-                "-",
-                "--graceful-timeout",
-                "10",
-            ],
+            "web": _gunicorn_command(port),
             "worker": [
                 PYTHON,
                 "-m",
@@ -404,23 +515,22 @@ def run() -> int:
     except KeyboardInterrupt:
         say("stopping")
     except LaunchError as exc:
-        say(str(exc))
-        exit_code = 1
+        say(str(exc), error=True)
+        exit_code = exc.code
     except subprocess.CalledProcessError as exc:
-        say(f"a start-up step failed ({exc}); see the output above.")
+        say(f"a start-up step failed ({exc}); see the output above.", error=True)
         exit_code = 1
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
         _stop_children(children)
         services.down()
+        _reap_all()
         with contextlib.suppress(FileNotFoundError):
             (scope_dir / "children.json").unlink()
-        say(
-            "stopped: web, worker, beat"
-            + (", Redis" if services.own_redis else "")
-            + (", PostgreSQL" if services.own_postgres else "")
-        )
+        stopped = [name for name in ("web", "worker", "beat") if name in children] + services.started
+        if stopped:
+            say("stopped: " + ", ".join(stopped))
     return exit_code
 
 
@@ -488,25 +598,42 @@ def test(pytest_args: list[str]) -> int:
     # runs can go on side by side on one machine without stopping each other's servers.
     scope = os.environ.get("TEST_SCOPE", "").strip()
     if scope and not scope.replace("-", "").replace("_", "").isalnum():
-        raise LaunchError(f"TEST_SCOPE={scope!r} must be letters, digits, - or _; e.g. TEST_SCOPE=mine.")
+        raise LaunchError(f"TEST_SCOPE={scope!r} must be letters, digits, - or _; e.g. TEST_SCOPE=mine.", code=2)
+    _check_settings(os.environ["DJANGO_SETTINGS_MODULE"])
+    _become_subreaper()
     services = Services(f"test-{scope}" if scope else "test", "portal_test")
+    # Coverage data per scope, so that side-by-side runs never combine each other's files.
+    os.environ.setdefault("COVERAGE_FILE", str(services.scope_dir / ".coverage"))
     try:
         services.up()
-        return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR).returncode
+        code = subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR).returncode
+        if code == 5:  # pytest's "no tests ran": a failure here, never a silent pass
+            say("pytest collected no tests (exit 5); check PYTEST_ARGS and the test paths.", error=True)
+        return code
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
     finally:
         services.down()
+        _reap_all()
 
 
 def bench(bench_args: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
+    _check_settings(os.environ["DJANGO_SETTINGS_MODULE"])
+    _become_subreaper()
     services = Services("bench", "portal_bench")
     try:
         services.up()
         manage("migrate", "--no-input", "-v", "0")
         manage("seed_demo", "--scale", "large")
         return subprocess.run([PYTHON, str(BASE_DIR / "bench" / "run.py"), *bench_args], cwd=BASE_DIR).returncode
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
     finally:
         services.down()
+        _reap_all()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -522,8 +649,8 @@ def main(argv: list[str] | None = None) -> int:
             return test(rest)
         return bench(rest)
     except LaunchError as exc:
-        say(str(exc))
-        return 1
+        say(str(exc), error=True)
+        return exc.code
 
 
 if __name__ == "__main__":

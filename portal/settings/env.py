@@ -47,18 +47,31 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
         value = int(raw.strip())
     except ValueError:
         raise _fail(name, raw, "is not a whole number", f"{name}={default}") from None
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise _fail(name, raw, f"is outside {minimum}..{maximum}", f"{name}={default}")
+    if minimum is not None and value < minimum:
+        raise _fail(name, raw, f"is below {minimum}", f"{name}={default}")
+    if maximum is not None and value > maximum:
+        raise _fail(name, raw, f"is above {maximum}", f"{name}={default}")
     return value
+
+
+# Examples for the list variables the settings read; origins need their scheme (Django 4+).
+_LIST_EXAMPLES = {
+    "ALLOWED_HOSTS": "portal.example.gov.cn,127.0.0.1",
+    "CSRF_TRUSTED_ORIGINS": "https://portal.example.gov.cn",
+}
+_NEEDS_SCHEME = {"CSRF_TRUSTED_ORIGINS"}
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = env.str(name, default=None)
     if raw is None:
         return default
+    example = f"{name}={_LIST_EXAMPLES.get(name, 'a,b')}"
     items = [item.strip() for item in raw.split(",") if item.strip()]
     if not items:
-        raise _fail(name, raw, "is an empty list", f"{name}=portal.example.gov.cn,127.0.0.1")
+        raise _fail(name, raw, "is an empty list", example)
+    if name in _NEEDS_SCHEME and any("://" not in item for item in items):
+        raise _fail(name, raw, "has an entry without its scheme (https://...)", example)
     return items
 
 
@@ -124,6 +137,9 @@ def redis_db(url: str, db: int) -> str:
     """The same Redis server as ``url`` with another logical database (cache vs. broker)."""
     parts = urlsplit(url)
     if parts.scheme == "unix":
-        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
-        return parts._replace(query="&".join(filter(None, [query, f"db={db}"]))).geturl()
+        query = "&".join(
+            filter(None, [*(p for p in parts.query.split("&") if p and not p.startswith("db=")), f"db={db}"])
+        )
+        # built by hand: geturl() drops the empty authority ("unix:/path"), which redis-py rejects
+        return f"unix://{parts.netloc}{parts.path}?{query}"
     return parts._replace(path=f"/{db}").geturl()
