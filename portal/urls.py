@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from portal.accounts.access import public, signed_in
+from portal.accounts.views import PortalLoginView
 
 urlpatterns = [
     path("", include("portal.core.urls")),
@@ -12,8 +13,9 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("supervision/", include("supervision.urls")),
     path("evaluation/", include("evaluation.urls")),
-    path("accounts/login/", public(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
+    path("accounts/login/", public(PortalLoginView.as_view()), name="login"),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("accounts/", include("portal.accounts.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("audit/", include("portal.audit.urls")),
     path("admin/", admin.site.urls),

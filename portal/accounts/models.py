@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -42,6 +43,9 @@ class User(AbstractUser):
         models.CharField(max_length=32, choices=Role.choices), verbose_name=_("角色"), default=list, blank=True
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    # Folded into the session hash: raising it (logout, password change) ends every session
+    # of the user at its next request, on every device (see ``_get_session_auth_hash``).
+    session_epoch = models.PositiveIntegerField(_("会话代次"), default=0, editable=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("用户")
@@ -49,3 +53,10 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django stores this hash in the session at login and compares it on every request;
+        # a mismatch flushes the session. Django's own hash covers only the password.
+        key_salt = "portal.accounts.models.User.session_auth_hash"
+        value = f"{self.password}\x00{self.session_epoch}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
