@@ -9,21 +9,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from portal.audit import context
-from portal.audit.chain import GENESIS, event_hash
 from portal.audit.models import AuditEvent
-
-# pg_advisory_xact_lock key for the chain: one writer at a time, released at commit.
-CHAIN_LOCK_KEY = 0x41554449  # "AUDI"
 
 Change = Mapping[str, tuple[Any, Any]]
 
 
 def _normalise(value: Any) -> Any:
-    """What jsonb gives back, so the hash computed now matches the row read later."""
+    """Plain JSON values (dates, decimals and lazy strings become strings)."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
@@ -86,34 +82,30 @@ def audit_record(
 
 
 def audit_record_many(entries: Iterable[Mapping[str, Any]]) -> list[AuditEvent]:
-    """Append several events with one lock and one INSERT (bulk imports record per row)."""
+    """Append several events with one INSERT. The database numbers and hashes them (the
+    ``audit_chain`` trigger, under the chain's advisory lock held until this transaction
+    ends), so whatever writes an event, the chain stays one line."""
     request = context.current()
     now = timezone.now()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = last if last else (0, GENESIS)
-        events = []
-        for entry in entries:
-            obj = entry.get("obj")
-            actor_fields = _actor_fields(entry.get("actor"))
-            if entry.get("username") is not None:
-                actor_fields["actor_username"] = entry["username"]
-            seq += 1
-            row = {
-                "seq": seq,
-                "occurred_at": now,
+    events = []
+    for entry in entries:
+        obj = entry.get("obj")
+        actor_fields = _actor_fields(entry.get("actor"))
+        if entry.get("username") is not None:
+            actor_fields["actor_username"] = entry["username"]
+        events.append(
+            AuditEvent(
+                seq=0,  # set by the trigger, with prev_hash and hash
+                occurred_at=now,
                 **actor_fields,
-                "action": entry["action"],
-                "object_type": entry.get("object_type") or (obj._meta.label_lower if obj is not None else ""),
-                "object_id": str(entry.get("object_id") or (obj.pk if obj is not None else "") or ""),
-                "changes": _normalise(entry.get("changes") or {}),
-                "request_id": request.request_id if request else "",
-                "ip": _ip(request.ip) if request else None,
-                "outcome": entry.get("outcome") or AuditEvent.Outcome.SUCCESS,
-                "prev_hash": prev_hash,
-            }
-            row["hash"] = prev_hash = event_hash(row)
-            events.append(AuditEvent(**row))
+                action=entry["action"],
+                object_type=entry.get("object_type") or (obj._meta.label_lower if obj is not None else ""),
+                object_id=str(entry.get("object_id") or (obj.pk if obj is not None else "") or ""),
+                changes=_normalise(entry.get("changes") or {}),
+                request_id=request.request_id if request else "",
+                ip=_ip(request.ip) if request else None,
+                outcome=entry.get("outcome") or AuditEvent.Outcome.SUCCESS,
+            )
+        )
+    with transaction.atomic():
         return AuditEvent.objects.bulk_create(events)

@@ -1,15 +1,40 @@
-"""Walk the audit chain and name the first event that breaks it."""
+"""Walk the audit chain and name the first event that breaks it — in one SQL statement.
+
+In ``seq`` order, every event must hash to its stored hash (else: changed), follow the seq
+before it by one (a gap: deleted; a repeat: inserted), carry the previous event's hash as
+``prev_hash`` (else: inserted or reordered) and have an id above its predecessor's (else:
+reordered). PostgreSQL recomputes every hash with the same function the insert trigger uses.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection
 
-from portal.audit.chain import FIELDS, GENESIS, event_hash
+from portal.audit.chain import GENESIS
 
-COLUMNS = ("id", *FIELDS, "hash")
+CHECK_SQL = """
+WITH chain AS (
+    SELECT e.id, e.seq, e.hash, e.prev_hash,
+           audit_chain_hash(e) AS recomputed,
+           lag(e.seq) OVER w AS before_seq,
+           lag(e.hash) OVER w AS before_hash,
+           lag(e.id) OVER w AS before_id,
+           row_number() OVER w AS position
+    FROM audit_auditevent e
+    WINDOW w AS (ORDER BY e.seq, e.id)
+)
+SELECT id, seq, position, recomputed <> hash, coalesce(before_seq, 0),
+       prev_hash <> coalesce(before_hash, %(genesis)s), coalesce(before_id, 0)
+FROM chain
+WHERE recomputed <> hash
+   OR seq <> coalesce(before_seq, 0) + 1
+   OR prev_hash <> coalesce(before_hash, %(genesis)s)
+   OR id <= coalesce(before_id, 0)
+ORDER BY seq, id
+LIMIT 1
+"""
 
 
 @dataclass
@@ -21,51 +46,25 @@ class VerifyResult:
     event_id: int | None = None
 
 
-def verify_chain(*, batch_size: int = 20000) -> VerifyResult:
-    """Checks, in ``seq`` order: every hash matches its event's content (else: changed), the
-    seqs run 1, 2, 3 ... without a gap (else: deleted) or repeat (else: inserted), each
-    ``prev_hash`` is the hash of the event before (else: inserted or reordered), and ids rise
-    with seq (else: reordered)."""
-    expected_seq, prev_hash, prev_id, checked = 1, GENESIS, 0, 0
-    with transaction.atomic():
-        connection.ensure_connection()
-        # A named (server-side) cursor streams a million rows without loading them at once.
-        with connection.connection.cursor(name="verify_audit") as cursor:
-            cursor.itersize = batch_size
-            cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM audit_auditevent ORDER BY seq")  # noqa: S608
-            for values in cursor:
-                row = dict(zip(COLUMNS, values, strict=True))
-                row["ip"] = str(row["ip"]) if row["ip"] is not None else None
-                if isinstance(row["changes"], str):  # Django's psycopg setup loads jsonb as text
-                    row["changes"] = json.loads(row["changes"])
-                seq, event_id = row["seq"], row["id"]
-                where = f"seq {seq} (id {event_id})"
-                if event_hash(row) != row["hash"]:
-                    return VerifyResult(
-                        False, checked, f"event {where} was changed: its hash does not match its content", seq, event_id
-                    )
-                if seq > expected_seq:
-                    return VerifyResult(
-                        False,
-                        checked,
-                        f"event(s) deleted before {where}: seq {expected_seq}..{seq - 1} missing",
-                        seq,
-                        event_id,
-                    )
-                if seq < expected_seq:
-                    return VerifyResult(False, checked, f"event {where} was inserted: seq repeats", seq, event_id)
-                if row["prev_hash"] != prev_hash:
-                    return VerifyResult(
-                        False,
-                        checked,
-                        f"event {where} does not follow the event before it: inserted or reordered",
-                        seq,
-                        event_id,
-                    )
-                if event_id <= prev_id:
-                    return VerifyResult(
-                        False, checked, f"event {where} was reordered: its id is below its predecessor's", seq, event_id
-                    )
-                expected_seq, prev_hash, prev_id = seq + 1, row["hash"], event_id
-                checked += 1
-    return VerifyResult(True, checked, f"audit chain intact: {checked} events")
+def verify_chain() -> VerifyResult:
+    with connection.cursor() as cursor:
+        cursor.execute(CHECK_SQL, {"genesis": GENESIS})
+        broken = cursor.fetchone()
+        if broken is None:
+            cursor.execute("SELECT count(*) FROM audit_auditevent")
+            total = cursor.fetchone()[0]
+            return VerifyResult(True, total, f"audit chain intact: {total} events")
+    event_id, seq, position, changed, before_seq, bad_link, before_id = broken
+    checked = position - 1
+    where = f"seq {seq} (id {event_id})"
+    if changed:
+        message = f"event {where} was changed: its hash does not match its content"
+    elif seq > before_seq + 1:
+        message = f"event(s) deleted before {where}: seq {before_seq + 1}..{seq - 1} missing"
+    elif seq <= before_seq:
+        message = f"event {where} was inserted: seq repeats"
+    elif bad_link:
+        message = f"event {where} does not follow the event before it: inserted or reordered"
+    else:
+        message = f"event {where} was reordered: its id is below its predecessor's (id {before_id})"
+    return VerifyResult(False, checked, message, seq, event_id)
