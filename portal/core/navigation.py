@@ -1,33 +1,63 @@
 """The main navigation: one list, read by the base template through a context processor.
 
-Apps own their pages; this names the entry points in the order the policy lists them.
+Apps own their pages; this names the entry points in the order the policy lists them. An
+entry is shown only when the user may open it (the view's ``access_rule`` from
+``portal.accounts.access``, no query), and one whose URL name does not resolve (an app not
+wired yet) is left out, not an error.
 """
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
+# (URL name, label, icon id in static/portal/icons.svg)
 NAV_ITEMS = [
-    ("home", _("数据看板")),
-    ("cases:index", _("问题清单")),
-    ("complaints:index", _("投诉举报")),
-    ("supervision:index", _("挂牌督办/执法监督")),
-    ("supervision:risks", _("风险预警")),
-    ("evaluation:index", _("绩效评价")),
+    ("home", _("数据看板"), "i-dashboard"),
+    ("cases:index", _("问题清单"), "i-list"),
+    ("complaints:index", _("投诉举报"), "i-complaint"),
+    ("supervision:index", _("挂牌督办/执法监督"), "i-flag"),
+    ("supervision:risks", _("风险预警"), "i-alert"),
+    ("evaluation:index", _("绩效评价"), "i-award"),
+    ("audit:events", _("审计日志"), "i-audit"),
 ]
+
+
+def _active_url(path: str, urls: list[str]) -> str | None:
+    """The entry the page belongs to: the longest entry URL the path starts with.
+
+    The dashboard ("/") is active on itself only, and /supervision/risks/ lights 风险预警,
+    not 挂牌督办 as well.
+    """
+    if path in urls:
+        return path
+    candidates = [url for url in urls if url != "/" and path.startswith(url)]
+    return max(candidates, key=len, default=None)
+
+
+def _may_open(user, url: str) -> bool:
+    try:
+        view = resolve(url).func
+    except Resolver404:
+        return False
+    rule = getattr(view, "access_rule", None)
+    return rule is None or rule.allows(user)
 
 
 def navigation(request):
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {"nav_items": []}
-    current = request.path
-    items = []
-    for url_name, label in NAV_ITEMS:
+    entries = []
+    for url_name, label, icon in NAV_ITEMS:
         try:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        active = current == url if url == "/" else current.startswith(url)
-        items.append({"url": url, "label": label, "active": active})
-    return {"nav_items": items}
+        if _may_open(request.user, url):
+            entries.append((url, label, icon))
+    active = _active_url(request.path, [url for url, _label, _icon in entries])
+    return {
+        "nav_items": [
+            {"url": url, "label": label, "icon": icon, "active": url == active} for url, label, icon in entries
+        ]
+    }
