@@ -436,3 +436,71 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ImportJob(models.Model):
+    """One Excel ledger import (台账导入): the stored upload, its dry-run report and, once the
+    user has chosen how to write, the result. Files above ``cases.imports.INLINE_MAX_ROWS``
+    rows are validated and written by ``cases.tasks.ledger_import_run``; the page polls the
+    progress fields. Scoped by the importing user's region, like everything else."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        VALIDATING = "validating", _("校验中")
+        PREVIEWED = "previewed", _("待确认写入")
+        WRITING = "writing", _("写入中")
+        DONE = "done", _("已写入")
+        REFUSED = "refused", _("未写入")
+        FAILED = "failed", _("失败")
+
+    class Mode(models.TextChoices):
+        VALID_ONLY = "valid_only", _("写入全部有效行")
+        ALL_OR_NOTHING = "all_or_nothing", _("全部有效才写入")
+
+    FINISHED_STATES = (Status.PREVIEWED, Status.DONE, Status.REFUSED, Status.FAILED)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey("regions.Region", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/", blank=True)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    # Blank while previewing; the user's choice once they ask to write.
+    mode = models.CharField(_("写入方式"), max_length=16, choices=Mode.choices, blank=True)
+    total_rows = models.PositiveIntegerField(_("数据行数"), default=0)
+    validated_rows = models.PositiveIntegerField(_("已校验行数"), default=0)
+    valid_rows = models.PositiveIntegerField(_("有效行数"), default=0)
+    written_rows = models.PositiveIntegerField(_("已写入行数"), default=0)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    # The first bad cells, [{"row": 12, "column": "区划代码", "message": "..."}]: capped.
+    errors = models.JSONField(_("错误明细"), default=list, blank=True)
+    message = models.TextField(_("说明"), blank=True)  # why the file was refused or failed
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_region_field = "region"
+
+    class Meta:
+        verbose_name = _("台账导入")
+        verbose_name_plural = _("台账导入")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="importjob_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} {self.get_status_display()}"
+
+    @property
+    def running(self) -> bool:
+        return self.status not in self.FINISHED_STATES
+
+    @property
+    def percent(self) -> int:
+        if self.status in (self.Status.DONE, self.Status.REFUSED, self.Status.FAILED):
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, round(100 * self.validated_rows / self.total_rows))

@@ -18,6 +18,9 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = ""  # each settings module sets its own; production requires it from the environment
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Behind the deployment's nginx (which sets X-Real-IP to the client's address): true. Directly
+# exposed: false, or clients could forge their address (portal.audit.context.client_ip).
+TRUST_X_REAL_IP = env_bool("TRUST_X_REAL_IP", False)
 
 INSTALLED_APPS = [
     # django.contrib.admin with the portal's site: portal login, 2FA when required
@@ -205,6 +208,11 @@ CELERY_BEAT_SCHEDULE = {
     "calendar-coverage-check": {
         "task": "portal.workdays.tasks.check_calendar_coverage",
         "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 23 * 3600},
+    },
+    "clear-expired-sessions": {
+        "task": "portal.core.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 23 * 3600},
     },
 }

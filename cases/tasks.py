@@ -1,0 +1,19 @@
+"""Celery tasks of the problem list. Thin: an id in, a service called, quiet when the row is gone."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    # 200,000 rows are checked and written in well under a minute; the limits only catch a hang
+    soft_time_limit=14 * 60,
+    time_limit=15 * 60,
+)
+def ledger_import_run(job_id: int) -> None:
+    """Check, and once the user has chosen a mode write, one Excel ledger import."""
+    from cases.imports import import_job_run
+
+    import_job_run(job_id)
