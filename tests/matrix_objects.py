@@ -51,6 +51,10 @@ FACTORIES = {
     AuditEvent: _audit_event,
 }
 
+# Query parameters that keep a busy list's first page on the fixture objects (the matrix's own
+# requests write audit events, newest first, that would push the fixtures off page one).
+LIST_QUERIES = {AuditEvent: {"action": "matrix."}}
+
 # Apps add their scoped models' factories in <app>/tests/matrix.py (a FACTORIES dict of
 # model -> factory(region_code) returning an object that shows marker(code) in its lists).
 for _app in ("cases", "complaints", "supervision", "evaluation", "portal.notifications", "portal.dashboards"):
@@ -61,3 +65,4 @@ for _app in ("cases", "complaints", "supervision", "evaluation", "portal.notific
             raise
         continue
     FACTORIES.update(_module.FACTORIES)
+    LIST_QUERIES.update(getattr(_module, "LIST_QUERIES", {}))

@@ -22,8 +22,14 @@ def current() -> RequestContext | None:
 
 
 def client_ip(request) -> str | None:
-    # Behind the trusted reverse proxy (nginx sets X-Real-IP); REMOTE_ADDR otherwise.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
+    """The client's address for lockouts and the audit trail. X-Real-IP is believed only when
+    TRUST_X_REAL_IP says the portal sits behind its own proxy that sets it (deploy/nginx.conf);
+    otherwise any client could forge it to dodge the per-IP lockout or fake the trail."""
+    from django.conf import settings
+
+    if getattr(settings, "TRUST_X_REAL_IP", False) and request.META.get("HTTP_X_REAL_IP"):
+        return request.META["HTTP_X_REAL_IP"]
+    return request.META.get("REMOTE_ADDR") or None
 
 
 class AuditContextMiddleware:

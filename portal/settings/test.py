@@ -2,6 +2,7 @@
 
 from portal.settings.base import *  # noqa: F403
 from portal.settings.base import VAR_DIR
+from portal.settings.env import env, redis_db
 
 DEBUG = False
 SECRET_KEY = "test-only-key-not-secret-3b9e2f6a8d"  # noqa: S105
@@ -13,6 +14,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CELERY_TASK_ALWAYS_EAGER = False
+
+# Each xdist worker gets its own Redis database for the cache (tests clear it freely); the
+# broker stays on database 0. gw0 -> 2, gw1 -> 3, ... (Redis has 16 databases).
+_worker = env.str("PYTEST_XDIST_WORKER", default="gw0").removeprefix("gw")
+CACHES["default"]["LOCATION"] = redis_db(REDIS_URL, 2 + int(_worker) % 14 if _worker.isdigit() else 2)
 
 # Transactional tests flush the throw-away test database with TRUNCATE, which the audit
 # trail's trigger refuses unless this connection setting says it is maintenance.

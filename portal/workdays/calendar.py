@@ -9,7 +9,8 @@ entered yet, where only weekends are known. That case also raises an administrat
 it never raises an exception in a user's face.
 
 The table is small (about 35 rows a year) and read on hot paths, so each process keeps a
-snapshot and reloads it when the version in the shared cache changes (any edit bumps it).
+snapshot and reloads it when the version in the shared cache changes (any edit bumps it),
+asking the cache at most every ``RECHECK_SECONDS``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -88,10 +90,21 @@ def bump_version() -> None:
         logger.warning("cache unavailable; calendar version not published", exc_info=True)
 
 
+# How long a process trusts its snapshot before asking the shared cache for the version again.
+# A bulk computation (thousands of deadlines) then costs no Redis round trip per call; an edit
+# in another process is seen within this many seconds (in this process: at once).
+RECHECK_SECONDS = 2.0
+_checked_at = 0.0
+
+
 def snapshot() -> _Snapshot:
-    global _snapshot
-    version = _current_version()
+    global _snapshot, _checked_at
     current = _snapshot
+    now = time.monotonic()
+    if current is not None and current.version is not None and now - _checked_at < RECHECK_SECONDS:
+        return current
+    version = _current_version()
+    _checked_at = now
     if current is not None and current.version == version and version is not None:
         return current
     from portal.workdays.models import CalendarYear, DayArrangement

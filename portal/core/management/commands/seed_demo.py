@@ -29,6 +29,9 @@ class Command(BaseCommand):
                     if exc.name != f"{config.name}.seed":
                         raise
                     continue
+                # Each app draws from its own generator, so adding a seeder to one app never
+                # shifts what another app's seeder produces (fresh or already-seeded database).
+                ctx.rng = random.Random(f"{seed}:{config.label}")  # noqa: S311 - demo data, not secrets
                 module.seed(ctx)
         elapsed = time.monotonic() - started
         added = ", ".join(f"{n} {what}" for what, n in ctx.counts.items() if n) or "nothing new"
