@@ -25,6 +25,7 @@ COPY . .
 
 # collectstatic only imports the settings: stand-in values that pass their checks, used for this step only.
 RUN SECRET_KEY=build-time-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz \
+    FIELD_ENCRYPTION_KEY=YnVpbGQtdGltZS1vbmx5LW5vdC1hLXJlYWwta2V5LTA= \
     ALLOWED_HOSTS=build.invalid \
     DATABASE_URL=postgres://build@build.invalid:5432/build \
     REDIS_URL=redis://build.invalid:6379/0 \

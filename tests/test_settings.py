@@ -6,6 +6,7 @@ Each case runs ``manage.py`` in a child process with its own environment, as a s
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -43,6 +44,7 @@ def manage(*args: str, settings: str, **variables: str) -> subprocess.CompletedP
 def production_variables(**overrides: str) -> dict[str, str]:
     return {
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "zfjd.jtt.henan.gov.cn",
         "CSRF_TRUSTED_ORIGINS": "https://zfjd.jtt.henan.gov.cn",
         "EMAIL_URL": "smtp://portal:secret@mail.jtt.henan.gov.cn:25",
