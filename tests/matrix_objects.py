@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 
+from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record_many
 from portal.regions.models import Unit
@@ -46,9 +47,14 @@ class _Actor:
         return f"matrix-{self.region_id}"
 
 
+def _user(code: str):
+    return User.objects.create_user(marker(code), region_id=code, roles=[Role.COUNTY_OFFICER])
+
+
 FACTORIES = {
     Unit: _unit,
     AuditEvent: _audit_event,
+    User: _user,
 }
 
 # Query parameters that keep a busy list's first page on the fixture objects (the matrix's own
