@@ -188,6 +188,23 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+
+# --- personal data at rest -------------------------------------------------------------------
+# Complainants' phone and ID numbers are stored encrypted with FIELD_ENCRYPTION_KEY (32 random
+# bytes, url-safe base64; complaints.crypto). Unset, local and test runs use a fixed development
+# key; production refuses to start without one, and a malformed key stops any start with one line.
+def _field_encryption_key() -> str:
+    import os
+
+    from complaints.crypto import key_setting
+    from portal.settings.env import env
+
+    production = os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".production")
+    return key_setting(env.str("FIELD_ENCRYPTION_KEY", default=""), required=production)
+
+
+FIELD_ENCRYPTION_KEY = _field_encryption_key()
+
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = redis_db(REDIS_URL, 0)
 CELERY_RESULT_BACKEND = None

@@ -1,0 +1,17 @@
+"""Routes of the complaint API, included under /api/v1/ by portal/api_urls.py."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from complaints.api import views
+
+router = SimpleRouter()
+
+router.register("complaints", views.ComplaintViewSet, basename="complaint")
+
+urlpatterns = [
+    path("complaints/intake/", views.IntakeView.as_view(), name="complaint-intake"),
+    path("complaints/statistics/", views.StatisticsView.as_view(), name="complaint-statistics"),
+    path("complaints/ping/", views.PingView.as_view(), name="complaint-ping"),
+    *router.urls,
+]
