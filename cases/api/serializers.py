@@ -1,0 +1,212 @@
+"""Input and output serializers of the problem API. They parse and present; the rules are in
+``cases.services`` (its ValidationError answers 400 per field, ConflictError 409)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases import selectors
+from cases.models import Category, Evidence, ExtensionRequest, Problem, ProgressEntry
+from cases.transitions import MOVES
+from portal.regions.models import EnforcementDomain, Region, Unit
+
+OUT_OF_SCOPE = _("所选区划或单位不在您的管辖范围内，或不存在。")
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id of a region or unit in the requester's subtree. Out of scope and missing give the
+    same per-field message, so the answer says nothing about other regions."""
+
+    default_error_messages = {"does_not_exist": OUT_OF_SCOPE, "incorrect_type": OUT_OF_SCOPE}
+
+    def __init__(self, *, scope, model, **kwargs):
+        self.scope, self.model = scope, model
+        super().__init__(queryset=model.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return self.model.objects.none()
+        return self.scope(request.user)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class ProblemSerializer(serializers.ModelSerializer):
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    domain_name = serializers.CharField(source="domain.name", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    is_overdue = serializers.SerializerMethodField(help_text=_("由期限和状态得出，不能设置"))
+
+    class Meta:
+        model = Problem
+        fields = [
+            "id",
+            "code",
+            "title",
+            "description",
+            "category",
+            "category_name",
+            "source",
+            "severity",
+            "region",
+            "region_name",
+            "unit",
+            "unit_name",
+            "domain",
+            "domain_name",
+            "is_key",
+            "first_responsible",
+            "deputy_in_charge",
+            "handling_department",
+            "status",
+            "status_display",
+            "deadline",
+            "deadline_provisional",
+            "is_overdue",
+            "version",
+            "found_on",
+            "created_at",
+            "updated_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_is_overdue(self, problem) -> bool:
+        annotated = getattr(problem, "is_overdue", None)
+        return bool(annotated) if annotated is not None else problem.overdue_on()
+
+
+class ProblemWriteSerializer(serializers.Serializer):
+    """Registering a problem (POST) and, every field optional, editing one (PATCH)."""
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(active=True))
+    source = serializers.ChoiceField(choices=Problem.Source.choices)
+    severity = serializers.ChoiceField(choices=Problem.Severity.choices, default=Problem.Severity.GENERAL)
+    region = ScopedRelatedField(scope=selectors.regions_for, model=Region, help_text=_("区划代码，须在您的管辖范围内"))
+    unit = ScopedRelatedField(
+        scope=lambda user: Unit.objects.visible_to(user, None), model=Unit, help_text=_("单位ID，须在您的管辖范围内")
+    )
+    domain = serializers.PrimaryKeyRelatedField(queryset=EnforcementDomain.objects.filter(active=True))
+    is_key = serializers.BooleanField(default=False)
+    first_responsible = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    deputy_in_charge = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    handling_department = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    found_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ProblemUpdateSerializer(ProblemWriteSerializer):
+    """PATCH: only the fields sent are changed (status and deadline move through transitions)."""
+
+    found_on = None  # the discovery date is part of the record, not edited here
+
+    def __init__(self, *args, **kwargs):
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    move = serializers.ChoiceField(choices=[(name, move.label) for name, move in MOVES.items()])
+    expected_version = serializers.IntegerField(
+        min_value=1, help_text=_("您看到的问题版本（version）；已被他人改动时返回 409")
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    new_deadline = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class MoveSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    target = serializers.CharField()
+    needs_reason = serializers.BooleanField()
+    needs_deadline = serializers.BooleanField()
+
+
+class AllowedMovesSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    version = serializers.IntegerField()
+    moves = MoveSerializer(many=True)
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "original_name", "content_type", "size", "sha256", "uploaded_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, evidence) -> str:
+        return reverse("cases:evidence-download", kwargs={"pk": evidence.pk})
+
+
+class ProgressEntrySerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_username", read_only=True)
+    files = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProgressEntry
+        fields = ["id", "note", "author", "created_at", "files"]
+        read_only_fields = fields
+
+
+class ProgressInputSerializer(serializers.Serializer):
+    note = serializers.CharField()
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, help_text=_("佐证材料，可多个（multipart）")
+    )
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.get_username", read_only=True)
+
+    class Meta:
+        model = ExtensionRequest
+        fields = [
+            "id",
+            "requested_by",
+            "requested_at",
+            "current_deadline",
+            "requested_deadline",
+            "reason",
+            "decision",
+            "decided_at",
+            "decision_note",
+        ]
+        read_only_fields = fields
+
+
+class ExtensionRequestInputSerializer(serializers.Serializer):
+    requested_deadline = serializers.DateField()
+    reason = serializers.CharField()
+
+
+class ExtensionDecideInputSerializer(serializers.Serializer):
+    extension = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text=_("待审批申请的ID；省略时审批该问题当前待审批的申请")
+    )
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PendingExtensionSerializer(serializers.Serializer):
+    pending = ExtensionSerializer(allow_null=True)
+    may_decide = serializers.BooleanField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
