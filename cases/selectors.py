@@ -216,7 +216,6 @@ CHANGE_LABELS = {
     "decision": _("审批结果"),
     "requested_deadline": _("申请延期至"),
     "measures": _("整改措施"),
-    "title": _("标题"),
     "measure": _("问责方式"),
     "post": _("职务"),
 }
@@ -272,8 +271,14 @@ def problem_timeline(problem: Problem, progress: list[ProgressEntry]) -> list[Ti
     )
     items = chain(
         (
-            TimelineItem(e.occurred_at, "event", e.actor_username, e.action, e.changes or {})
-            for e in events.only("occurred_at", "actor_username", "action", "changes", "seq").order_by("seq")
+            TimelineItem(
+                e.occurred_at,
+                "event",
+                _author_name(e.actor) or e.actor_username,
+                e.action,
+                {} if e.action == "problem.register" else (e.changes or {}),  # its changes are the whole record
+            )
+            for e in events.select_related("actor").order_by("seq")
         ),
         (TimelineItem(p.created_at, "progress", _author_name(p.author), "problem.progress", {}, p) for p in progress),
     )
@@ -295,9 +300,14 @@ def problem_detail_parts(problem: Problem) -> dict:
         .prefetch_related(Prefetch("files", queryset=Evidence.objects.order_by("uploaded_at", "id")))
         .order_by("created_at", "id")
     )
+    for entry in progress:
+        for file in entry.files.all():
+            file.kind = evidence_kind(file)
     evidence = list(
         Evidence.objects.filter(problem=problem).select_related("uploaded_by").order_by("uploaded_at", "id")
     )
+    for file in evidence:
+        file.kind = evidence_kind(file)
     extensions = list(problem.extensions.select_related("requested_by", "decided_by").order_by("-requested_at"))
     disclosure = Disclosure.objects.filter(problem=problem).first()
     return {
@@ -312,6 +322,22 @@ def problem_detail_parts(problem: Problem) -> dict:
         "disclosure": disclosure,
         "timeline": problem_timeline(problem, progress),
     }
+
+
+EVIDENCE_KINDS = {
+    "image/jpeg": "JPG",
+    "image/png": "PNG",
+    "application/pdf": "PDF",
+    "application/msword": "DOC",
+    "application/vnd.ms-excel": "XLS",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+}
+
+
+def evidence_kind(evidence: Evidence) -> str:
+    """A short type label for an evidence file (its checked content type, not its name)."""
+    return EVIDENCE_KINDS.get(evidence.content_type, "FILE")
 
 
 def evidence_for_download(user, pk) -> Evidence:
