@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -114,6 +115,16 @@ def test_an_unreachable_database(launch):
     assert code != 0
     assert len(lines) == 1, lines
     assert "database in DATABASE_URL (127.0.0.1:1) cannot be reached" in lines[0]
+
+
+def test_a_server_that_answers_but_is_no_usable_database(launch):
+    # This test run's Redis accepts the connection but speaks no PostgreSQL.
+    redis_port = urlsplit(os.environ["REDIS_URL"]).port
+    code, lines = launch(PORT=str(free_port()), DATABASE_URL=f"postgres://portal@127.0.0.1:{redis_port}/portal")
+
+    assert code != 0
+    assert len(lines) == 1, lines
+    assert "the database in DATABASE_URL cannot be used" in lines[0]
 
 
 def test_an_unreachable_redis(launch):
