@@ -54,6 +54,17 @@ def test_one_insert_of_many_events_chains_them_in_order():
 
 
 @pytest.mark.django_db
+def test_a_rolled_back_savepoint_leaves_no_gap_in_the_chain():
+    _record(1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _record(2)
+        raise RuntimeError
+    _record(1)
+    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2]
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db
 def test_update_delete_and_truncate_are_refused():
     _record(2)
     event = AuditEvent.objects.first()

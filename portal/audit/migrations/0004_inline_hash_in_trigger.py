@@ -9,12 +9,7 @@ two can never disagree.
 
 from django.db import migrations
 
-HASH_OF = """encode(sha256(convert_to(jsonb_build_array(
-        {e}.seq,
-        to_char({e}.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
-        {e}.actor_id, {e}.actor_username, {e}.actor_roles, {e}.actor_region, {e}.action,
-        {e}.object_type, {e}.object_id, {e}.changes, {e}.request_id, host({e}.ip), {e}.outcome, {e}.prev_hash
-    )::text, 'UTF8')), 'hex')"""
+from portal.audit.migrations._chain_sql import HASH_OF
 
 FORWARD = f"""
 CREATE OR REPLACE FUNCTION audit_chain_hash(e audit_auditevent) RETURNS text
