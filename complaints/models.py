@@ -412,6 +412,11 @@ class Complaint(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATES
 
+    @property
+    def code(self) -> str:
+        """The number people quote (alerts and other apps call a record's number its code)."""
+        return self.tracking_number
+
 
 class Reply(models.Model):
     """The answer given to the complainant (答复)."""

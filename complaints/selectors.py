@@ -28,6 +28,7 @@ from complaints import crypto, similarity
 from complaints.models import Area, Callback, Channel, Complaint, Extension, Kind, Reply, ReturnRequest, Satisfaction
 from complaints.routing import refdata
 from portal.accounts.capabilities import Cap
+from portal.workdays.calendar import add_working_days
 
 S = Complaint.Status
 OPEN = Q(status__in=Complaint.OPEN_STATES)
@@ -90,6 +91,22 @@ def complaints_light_due(today: dt.date | None = None) -> QuerySet[Complaint]:
         .annotate(light=light_expression(today))
         .order_by("deadline", "id")
     )
+
+
+def complaint_light_thresholds(today: dt.date | None = None) -> dict[str, dt.date]:
+    """For set-based alert sweeps (portal.notifications): per light, the latest handle-by
+    ``deadline`` that shows it today. Red: deadlines before today. Yellow: deadlines up to
+    ``warn_days`` working days ahead (the largest of the classes' settings; each row's own
+    ``deadline_warn_from`` is exact for pages). An open complaint whose deadline is at or before
+    a threshold shows that light (the earliest threshold wins)."""
+    from complaints.services import _plain
+
+    today = today or timezone.localdate()
+    warn_days = max((limit.warn_days for limit in refdata().limits.values()), default=1)
+    return {
+        "red": today - dt.timedelta(days=1),
+        "yellow": _plain(add_working_days(today, warn_days)) if warn_days else today,
+    }
 
 
 def complaints_accept_overdue(today: dt.date | None = None) -> QuerySet[Complaint]:

@@ -728,7 +728,7 @@ def volunteer_register(
         name=name,
         phone=phone,
         phone_hash=crypto.search_hash(phone, kind="phone"),
-        region=region,
+        region_id=_pk(region),
         organisation=organisation,
     )
     audit_record(actor=actor, action="complaint.volunteer_register", obj=volunteer, changes={"number": number})

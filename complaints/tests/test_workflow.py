@@ -340,3 +340,18 @@ def test_public_status_needs_the_last_four_digits_of_the_phone(submit):
     assert selectors.public_status(complaint.tracking_number, "1234") is None
     assert selectors.public_status("TS000000000000", "9876") is None
     assert selectors.public_status(complaint.tracking_number, "98x6") is None
+
+
+def test_light_thresholds_for_the_alert_sweep_agree_with_the_rows(submit, people):
+    complaint = move(people["county"], submit(), "accept")
+    for offset in range(0, 30):
+        today = timezone.localdate() + dt.timedelta(days=offset)
+        thresholds = selectors.complaint_light_thresholds(today)
+        expected = selectors.light_of(complaint, today)
+        if complaint.deadline <= thresholds["red"]:
+            swept = "red"
+        elif complaint.deadline <= thresholds["yellow"]:
+            swept = "yellow"
+        else:
+            swept = "green"
+        assert swept == expected, today
