@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -40,7 +40,18 @@ CONFLICT = OpenApiResponse(ErrorSerializer, description=gettext_lazy("该问题�
 
 @extend_schema_view(
     list=extend_schema(
-        summary=gettext_lazy("问题清单（按管辖范围）"), description=gettext_lazy("筛选条件与问题清单页面相同。")
+        summary=gettext_lazy("问题清单（按管辖范围）"),
+        description=gettext_lazy("筛选条件与问题清单页面相同。"),
+        parameters=[
+            OpenApiParameter(
+                "o",
+                str,
+                enum=[key for key in selectors.LIST_ORDERINGS if key],
+                description=gettext_lazy(
+                    "排序：deadline 期限由近及远，-deadline 由远及近，code 按编号；默认登记时间倒序"
+                ),
+            )
+        ],
     ),
     retrieve=extend_schema(summary=gettext_lazy("问题详情"), responses={200: ProblemSerializer, 404: NOT_FOUND}),
     create=extend_schema(

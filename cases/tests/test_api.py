@@ -332,7 +332,7 @@ def test_the_workflow_endpoints_are_documented(people):
     assert {"200", "400", "404", "409"} <= set(transition["responses"])
     assert "multipart/form-data" in paths["/api/v1/problems/{id}/progress/"]["post"]["requestBody"]["content"]
     parameters = {p["name"] for p in paths["/api/v1/problems/"]["get"]["parameters"]}
-    assert {"region", "status", "category", "overdue", "deadline_from", "deadline_to", "is_key", "q"} <= parameters
+    assert {"region", "status", "category", "overdue", "deadline_from", "deadline_to", "is_key", "q", "o"} <= parameters
     assert set(schema["components"]["schemas"]["TransitionInput"]["properties"]) == {
         "move",
         "expected_version",

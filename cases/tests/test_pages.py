@@ -356,6 +356,30 @@ def test_the_detail_page_shows_the_whole_file(people, full_problem):
     assert reverse("cases:evidence-download", kwargs={"pk": evidence.pk}) in body
 
 
+def test_the_detail_page_costs_the_same_whatever_the_history(people, units, django_assert_max_num_queries):
+    problem = register(people["county"], units["a"])
+    move(people["city"], problem, "assign")
+    client = client_for(people["city"])
+    url = reverse("cases:detail", kwargs={"pk": problem.pk})
+
+    def log(count):
+        for n in range(count):
+            services.progress_log(
+                actor=people["county"],
+                problem=problem,
+                note=f"进展 {n}",
+                files=[SimpleUploadedFile(f"照片{n}.png", PNG), SimpleUploadedFile(f"报告{n}.pdf", PDF)],
+            )
+
+    log(1)
+    with django_assert_max_num_queries(40) as small:
+        client.get(url)
+    log(6)
+    with django_assert_max_num_queries(40) as large:
+        assert "报告5.pdf" in text(client.get(url))
+    assert len(large) == len(small)
+
+
 def test_the_detail_page_offers_only_the_allowed_moves(people, units):
     problem = register(people["county"], units["a"])
     move(people["city"], problem, "assign")

@@ -205,6 +205,16 @@ def test_register_assign_rectify_verify_close(browser, live_server, cast, screen
 
         city.page.wait_for_timeout(300)
         city.page.screenshot(path=str(screenshot_dir / "problem_detail.png"), full_page=True)
+        # On a phone: the actions first, the timeline last, nothing scrolls sideways.
+        city.page.set_viewport_size({"width": 390, "height": 844})
+        city.page.reload()
+        assert city.page.evaluate("document.documentElement.scrollWidth") <= 390
+        actions, facts, timeline_box = (
+            city.page.locator(f"#{name}").bounding_box() for name in ("actions", "facts", "timeline")
+        )
+        assert actions["y"] < facts["y"] < timeline_box["y"]
+        city.page.screenshot(path=str(screenshot_dir / "problem_detail-phone.png"), full_page=True)
+        city.page.set_viewport_size({"width": 1366, "height": 900})
         city.open("/cases/")
         city.page.screenshot(path=str(screenshot_dir / "problem_list.png"), full_page=True)
         assert county.watch.problems == [] and city.watch.problems == []
