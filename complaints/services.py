@@ -168,6 +168,21 @@ def complaint_submit(
     Returns ``(complaint, created)``: with an ``external_id`` (the 12328 work-order number) the
     same (channel, external_id) sent again returns the complaint made the first time, created
     False, and changes nothing (the unique constraint decides, also under concurrency)."""
+    texts = {
+        "subject": subject,
+        "description": description,
+        "complainant_name": complainant_name,
+        "phone": phone,
+        "id_number": id_number,
+        "plate": plate,
+        "external_id": external_id,
+        "location": location,
+        "source_name": source_name,
+        "source_url": source_url,
+    }
+    bad = {name: _("不能包含空字符。") for name, value in texts.items() if value and "\x00" in value}
+    if bad:
+        raise ValidationError(bad)
     ref = refdata()
     region_code = str(_pk(region) or "")
     if ref.region(region_code) is None:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("audit/", include("portal.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
+    path("open311/v2/", include("complaints.open311.urls")),
     path("api/schema/", signed_in(SpectacularAPIView.as_view()), name="api-schema"),
     path("api/docs/", signed_in(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
     path("api/redoc/", signed_in(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
