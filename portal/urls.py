@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("audit/", include("portal.audit.urls")),
+    path("notifications/", include("portal.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
     path("open311/v2/", include("complaints.open311.urls")),

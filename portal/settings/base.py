@@ -9,6 +9,7 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from portal.notifications.env import env_sms_gateway
 from portal.settings.env import env_bool, env_database, env_email, env_int, env_list, env_redis, redis_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "portal.workdays",
     "portal.accounts",
     "portal.audit",
+    "portal.notifications",
     # the domain
     "cases",
     "complaints",
@@ -87,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.core.navigation.navigation",
+                "portal.notifications.context_processors.inbox",
             ],
         },
     },
@@ -163,6 +166,9 @@ OTP_TOTP_ISSUER = "河南交通执法监督平台"
 # --- email -------------------------------------------------------------------------------
 vars().update(env_email())
 DEFAULT_FROM_EMAIL = "portal@jtt.henan.gov.cn"
+
+# --- alerts: SMS gateway from the environment; steps, batches, retries in portal/notifications/conf.py
+vars().update(env_sms_gateway())
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

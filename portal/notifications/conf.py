@@ -1,0 +1,105 @@
+"""Alert settings and their defaults. Each can be overridden in Django settings as
+``NOTIFICATIONS_<NAME>``; ``checks.py`` validates them at start-up.
+
+Steps are offsets in working days from the subject's time limit (negative: before it). A step
+is *reached* on the day its date comes (``fire date <= today``); for each subject only the
+latest step reached is owed, so a sweep that did not run for a while sends the step that
+matters now, not every step it missed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+KINDS = ("reminder", "due", "overdue", "escalation", "extension", "light")
+AUDIENCES = ("chain", "city", "province", "level_above")
+
+DEFAULTS: dict[str, object] = {
+    # Rectification (整改) deadlines of open problems (policy §6, §10).
+    "RECTIFICATION_STEPS": [
+        {"step": "before3", "offset": -3, "kind": "reminder", "audience": ["chain"]},
+        {"step": "before1", "offset": -1, "kind": "reminder", "audience": ["chain"]},
+        {"step": "due", "offset": 0, "kind": "due", "audience": ["chain"]},
+        {"step": "overdue", "offset": 1, "kind": "overdue", "audience": ["chain"]},
+        {"step": "city", "offset": 3, "kind": "escalation", "audience": ["chain", "city"]},
+        {"step": "province", "offset": 7, "kind": "escalation", "audience": ["chain", "city", "province"]},
+    ],
+    # Problems in these states owe rectification alerts ("submitted" waits for the level
+    # above to verify: the county has done its part).
+    "RECTIFICATION_STATES": ["registered", "assigned", "rectifying"],
+    # Extension requests waiting for the level above: on the day they are made, and again
+    # when still undecided after two working days.
+    "EXTENSION_STEPS": [
+        {"step": "requested", "offset": 0, "kind": "extension", "audience": ["level_above"]},
+        {"step": "waiting", "offset": 2, "kind": "extension", "audience": ["level_above"]},
+    ],
+    # Complaint time limits: the yellow and red lights of complaints/selectors.py.
+    "COMPLAINT_STEPS": [
+        {"step": "yellow", "kind": "light", "audience": ["chain"]},
+        {"step": "red", "kind": "light", "audience": ["chain", "level_above"]},
+    ],
+    # More than this many email (or SMS) items for one person in one sweep go out as one digest.
+    "DIGEST_THRESHOLD": 5,
+    "DIGEST_CHANNELS": ["email", "sms"],
+    # Channels of a user who has not chosen (the inbox always receives).
+    "DEFAULT_CHANNELS": {"email": True, "sms": False},
+    "BATCH_SIZE": 100,  # email/SMS deliveries per task
+    "INBOX_BATCH_SIZE": 500,  # inbox deliveries per task
+    # A claimed delivery belongs to its worker this long; it must exceed the delivery task's
+    # hard time limit, so that a claim goes stale only when its worker is gone.
+    "CLAIM_LEASE_SECONDS": 900,
+    # A pending delivery (or an alert not fanned out) untouched this long after it was due is
+    # enqueued again: its message was lost (Redis restarted, worker killed with it reserved).
+    "REDISPATCH_AFTER_SECONDS": 300,
+    "MAX_ATTEMPTS": 8,
+    "BACKOFF_BASE_SECONDS": 30,
+    "BACKOFF_MAX_SECONDS": 3600,
+    "SMTP_TIMEOUT_SECONDS": 20,
+    # An SMS gateway that answers late may still have sent: retrying is safe only when it drops
+    # repeats of the idempotency key the adapter sends. False: such a delivery stays "sent,
+    # unconfirmed" (at most once) and shows on the status page instead.
+    "SMS_GATEWAY_IDEMPOTENT": True,
+    "SMS_GATEWAY_ADAPTER": "portal.notifications.channels.JsonHttpSmsGateway",
+    "SITE_URL": "",  # prefix for links in email, e.g. https://zfjd.jtt.henan.gov.cn
+    "QUEUE": None,  # Celery queue for alert tasks; None: the default queue
+    "RUN_RETENTION_DAYS": 30,
+    # Extra alert sources (dotted paths to AlertSource subclasses), e.g. supervision reports.
+    "EXTRA_SOURCES": [],
+}
+
+
+def get(name: str):
+    return getattr(settings, f"NOTIFICATIONS_{name}", DEFAULTS[name])
+
+
+@dataclass(frozen=True)
+class Step:
+    step: str
+    kind: str
+    audience: tuple[str, ...]
+    offset: int = 0
+
+    @classmethod
+    def parse(cls, raw: dict) -> Step:
+        return cls(
+            step=str(raw["step"]),
+            kind=str(raw["kind"]),
+            audience=tuple(raw.get("audience") or ("chain",)),
+            offset=int(raw.get("offset", 0)),
+        )
+
+
+def steps(name: str) -> list[Step]:
+    """A step table, latest step first (the order a CASE needs: the first reached wins)."""
+    parsed = [Step.parse(raw) for raw in get(name)]
+    return sorted(parsed, key=lambda s: s.offset, reverse=True)
+
+
+def sms_gateway_url() -> str:
+    return getattr(settings, "SMS_GATEWAY_URL", "") or ""
+
+
+def sms_gateway_timeout() -> float:
+    return float(getattr(settings, "SMS_GATEWAY_TIMEOUT", 10))

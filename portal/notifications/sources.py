@@ -1,0 +1,533 @@
+"""The registry of what owes alerts: each source knows its subjects' time limits.
+
+A source contributes three things, all set-based:
+
+- ``owed_sql(today, run_id, thresholds)``: one SELECT finding every subject that owes a step
+  today, over a partial index of its table (the sweep turns it into the INSERT of the ledger
+  rows not there yet); working-day arithmetic arrives as a few precomputed date thresholds,
+  never as a call per row;
+- ``recipients_sql()``: a SELECT of (alert id, user id) pairs for the alerts being fanned out
+  (the CTE ``claimed``), used inside the fan-out statement;
+- ``render(alerts)``: titles and texts for a batch of alerts, one query per batch.
+
+Rectification deadlines, pending extension decisions and complaint lights are here; another
+time limit (supervision report dates, ...) joins by subclassing ``AlertSource`` and naming the
+class in ``NOTIFICATIONS_EXTRA_SOURCES``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from portal.accounts.scoping import PROVINCE_CODE
+from portal.notifications import conf
+from portal.notifications.calendar import StepThresholds, fire_date
+from portal.workdays.calendar import working_days_between
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title: str
+    body: str
+    sms: str
+    link: str = ""
+    level: str = "info"  # InboxMessage.Level
+
+
+def _link(name: str, pk) -> str:
+    try:
+        return reverse(name, kwargs={"pk": pk})
+    except NoReverseMatch:
+        return ""
+
+
+def _audience_values(steps) -> tuple[str, list]:
+    """A VALUES list (step, chain, city, province, level_above) and its parameters."""
+    rows, params = [], []
+    for step in steps:
+        rows.append("(%s, %s, %s, %s, %s)")
+        params += [step.step, *(a in step.audience for a in ("chain", "city", "province", "level_above"))]
+    return ", ".join(rows), params
+
+
+# Users of a region (code expression) holding one of the roles (array literal parameter).
+_ROLE_USERS = (
+    "SELECT u.id FROM accounts_user u WHERE u.is_active AND u.region_id = {region} AND u.roles && %s::varchar[]"
+)
+
+
+class AlertSource:
+    name: str = ""
+    steps_setting: str = ""
+
+    def available(self) -> bool:
+        return True
+
+    def steps(self):
+        return conf.steps(self.steps_setting)
+
+    def owed_sql(self, *, today: dt.date, run_id: int, thresholds: dict[str, dt.date]) -> tuple[str, list] | None:
+        """A SELECT of every alert this source owes today, with the columns (source, subject_id,
+        kind, step, version, due_on, fire_on, run_id); ``thresholds`` maps its steps to dates.
+        The sweep inserts the rows not yet in the ledger. None: nothing to owe."""
+        raise NotImplementedError
+
+    def recipients_sql(self) -> tuple[str, list]:
+        raise NotImplementedError
+
+    def render(self, alerts, *, today: dt.date) -> dict[int, Rendered | None]:
+        """Texts per alert id; None when the subject is gone or no longer owes the alert."""
+        raise NotImplementedError
+
+    def check_calendar(self, cursor, *, entered_years: set[int]) -> list[int]:
+        """Years of this source's open time limits that have no calendar entered."""
+        return []
+
+
+# --- rectification deadlines ----------------------------------------------------------------
+
+
+class ProblemDeadlineSource(AlertSource):
+    """Open problems against their rectification deadline (and its version)."""
+
+    name = "problem"
+    steps_setting = "RECTIFICATION_STEPS"
+
+    @staticmethod
+    def _open_states() -> list[str]:
+        from cases.models import Problem
+
+        return [str(s) for s in Problem.OPEN_STATES]
+
+    def owed_sql(self, *, today, run_id, thresholds):
+        steps = self.steps()
+        owing = [s for s in conf.get("RECTIFICATION_STATES") if s in self._open_states()]
+        if not steps or not owing:
+            return None
+        cases, params = [], []
+        for step in steps:  # latest first: the first threshold a deadline is under wins
+            cases.append("WHEN p.deadline <= %s THEN %s")
+            params += [thresholds[step.step], step.step]
+        kinds = ", ".join("(%s, %s)" for _ in steps)
+        kind_params = [v for step in steps for v in (step.step, step.kind)]
+        earliest = max(thresholds[s.step] for s in steps)
+        open_states = self._open_states()
+        # The first status test is the partial index's own predicate (problem_open_deadline_idx).
+        sql = f"""
+            SELECT %s AS source, p.id AS subject_id, k.kind, p.step, p.deadline_version AS version,
+                   p.deadline AS due_on, %s::date AS fire_on, %s::bigint AS run_id
+              FROM (SELECT p.id, p.deadline, p.deadline_version, CASE {" ".join(cases)} END AS step
+                      FROM cases_problem p
+                     WHERE p.status IN ({", ".join(["%s"] * len(open_states))})
+                       AND p.status IN ({", ".join(["%s"] * len(owing))})
+                       AND p.deadline <= %s) p
+              JOIN (VALUES {kinds}) AS k(step, kind) ON k.step = p.step
+        """  # noqa: S608 - fixed fragments and placeholders; values are parameters
+        return sql, [self.name, today, run_id, *params, *open_states, *owing, earliest, *kind_params]
+
+    def recipients_sql(self):
+        values, params = _audience_values(self.steps())
+        roles_county, roles_city, roles_province = ["county_officer"], ["city_staff"], ["province_staff"]
+        sql = f"""
+            SELECT c.id AS alert_id, r.user_id
+              FROM claimed c
+              JOIN cases_problem p ON p.id = c.subject_id
+              JOIN regions_region rg ON rg.code = p.region_id
+              JOIN (VALUES {values}) AS aud(step, chain, city, province, level_above) ON aud.step = c.step
+             CROSS JOIN LATERAL (
+                    SELECT x AS user_id
+                      FROM unnest(ARRAY[p.handler_user_id, p.deputy_user_id, p.first_responsible_user_id]) AS x
+                     WHERE aud.chain AND x IS NOT NULL
+                 UNION
+                    -- nobody named: the county officers of the unit, else of the region
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.chain AND p.handler_user_id IS NULL AND p.deputy_user_id IS NULL
+                       AND p.first_responsible_user_id IS NULL AND u.is_active AND u.roles && %s::varchar[]
+                       AND (u.unit_id = p.unit_id
+                            OR (u.region_id = p.region_id AND NOT EXISTS (
+                                 SELECT 1 FROM accounts_user u2 WHERE u2.unit_id = p.unit_id AND u2.is_active
+                                    AND u2.roles && %s::varchar[])))
+                 UNION
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.city AND u.is_active AND u.region_id = split_part(rg.path, '/', 2)
+                       AND u.roles && %s::varchar[]
+                 UNION
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.province AND u.is_active AND u.region_id = %s AND u.roles && %s::varchar[]
+                 UNION
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.level_above AND u.is_active AND u.region_id = coalesce(rg.parent_id, rg.code)
+                       AND u.roles && %s::varchar[]
+             ) r
+             WHERE c.source = %s
+        """  # noqa: S608 - fixed fragments and placeholders; values are parameters
+        return sql, [
+            *params,
+            roles_county,
+            roles_county,
+            roles_city,
+            PROVINCE_CODE,
+            roles_province,
+            roles_city + roles_province,
+            self.name,
+        ]
+
+    def render(self, alerts, *, today):
+        from cases.models import Problem
+
+        problems = {
+            p.pk: p
+            for p in Problem.objects.filter(pk__in={a.subject_id for a in alerts})
+            .select_related("region")
+            .only("code", "title", "deadline", "deadline_version", "status", "region__name")
+        }
+        steps = {s.step: s for s in self.steps()}
+        owing = set(conf.get("RECTIFICATION_STATES"))
+        out = {}
+        for alert in alerts:
+            problem = problems.get(alert.subject_id)
+            if problem is None or problem.status not in owing or problem.deadline_version != alert.version:
+                out[alert.pk] = None  # closed, submitted or given a new deadline since the sweep
+                continue
+            out[alert.pk] = self._text(alert, problem, steps.get(alert.step), today)
+        return out
+
+    def _text(self, alert, problem, step, today) -> Rendered:
+        what = f"{problem.code}「{problem.title}」"
+        deadline = problem.deadline
+        link = _link("cases:detail", problem.pk)
+        if alert.kind == "reminder":
+            left = max(working_days_between(today, deadline), 0) if deadline else 0
+            title = _("整改提醒：%(what)s 还有 %(n)s 个工作日到期") % {"what": what, "n": left}
+            body = _("问题 %(what)s 的整改期限为 %(deadline)s，还有 %(n)s 个工作日。请按期完成整改并提交佐证材料。") % {
+                "what": what,
+                "deadline": deadline,
+                "n": left,
+            }
+            level = "info"
+        elif alert.kind == "due":
+            title = _("今日到期：%(what)s") % {"what": what}
+            body = _("问题 %(what)s 的整改期限为今天（%(deadline)s），请及时提交整改佐证材料。") % {
+                "what": what,
+                "deadline": deadline,
+            }
+            level = "warning"
+        else:
+            late = max(working_days_between(deadline, today), 0) if deadline else 0
+            if alert.kind == "escalation":
+                level_name = _("省级") if step is not None and "province" in step.audience else _("市级")
+                title = _("逾期督办（%(level)s）：%(region)s %(what)s 已逾期 %(n)s 个工作日") % {
+                    "level": level_name,
+                    "region": problem.region.name,
+                    "what": what,
+                    "n": late,
+                }
+            else:
+                title = _("已逾期：%(what)s") % {"what": what}
+            body = _("问题 %(what)s 的整改期限 %(deadline)s 已过，已逾期 %(n)s 个工作日，请立即整改并说明原因。") % {
+                "what": what,
+                "deadline": deadline,
+                "n": late,
+            }
+            level = "danger"
+        return Rendered(title=title, body=body, sms=f"【河南交通执法监督】{title}", link=link, level=level)
+
+    def check_calendar(self, cursor, *, entered_years):
+        open_states = self._open_states()
+        placeholders = ", ".join(["%s"] * len(open_states))
+        cursor.execute(
+            f"SELECT min(deadline), max(deadline) FROM cases_problem WHERE status IN ({placeholders})",  # noqa: S608 - fixed fragments and placeholders; values are parameters
+            open_states,
+        )
+        low, high = cursor.fetchone()
+        if low is None:
+            return []
+        missing = []
+        for year in range(low.year, high.year + 1):
+            if year in entered_years:
+                continue
+            cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM cases_problem WHERE status IN ({placeholders}) "  # noqa: S608
+                "AND deadline BETWEEN %s AND %s)",
+                [*open_states, dt.date(year, 1, 1), dt.date(year, 12, 31)],
+            )
+            if cursor.fetchone()[0]:
+                missing.append(year)
+        return missing
+
+
+# --- extension decisions waiting for the level above ---------------------------------------
+
+
+class ExtensionPendingSource(AlertSource):
+    """Extension requests nobody above has decided yet: the level above is told."""
+
+    name = "extension"
+    steps_setting = "EXTENSION_STEPS"
+
+    def owed_sql(self, *, today, run_id, thresholds):
+        steps = self.steps()
+        if not steps:
+            return None
+        # A step is reached when the request's local date is on or before its threshold:
+        # requested_at < the start of the day after the threshold. The partial unique index
+        # of pending requests (extension_one_pending_per_problem) holds just these rows.
+        cases, params = [], []
+        for step in steps:
+            cases.append("WHEN e.requested_at < %s THEN %s")
+            params += [_day_after_start(thresholds[step.step]), step.step]
+        earliest = max(_day_after_start(thresholds[s.step]) for s in steps)
+        sql = f"""
+            SELECT %s AS source, e.id AS subject_id, 'extension' AS kind, CASE {" ".join(cases)} END AS step,
+                   1 AS version, e.current_deadline AS due_on, %s::date AS fire_on, %s::bigint AS run_id
+              FROM cases_extensionrequest e
+             WHERE e.decision = 'pending' AND e.requested_at < %s
+        """  # noqa: S608 - fixed fragments and placeholders; values are parameters
+        return sql, [self.name, *params, today, run_id, earliest]
+
+    def recipients_sql(self):
+        values, params = _audience_values(self.steps())
+        sql = f"""
+            SELECT c.id AS alert_id, r.user_id
+              FROM claimed c
+              JOIN cases_extensionrequest e ON e.id = c.subject_id
+              JOIN cases_problem p ON p.id = e.problem_id
+              JOIN regions_region rg ON rg.code = p.region_id
+              JOIN (VALUES {values}) AS aud(step, chain, city, province, level_above) ON aud.step = c.step
+             CROSS JOIN LATERAL (
+                    SELECT u.id AS user_id FROM accounts_user u
+                     WHERE aud.level_above AND u.is_active AND u.region_id = coalesce(rg.parent_id, rg.code)
+                       AND u.roles && %s::varchar[]
+                 UNION
+                    SELECT x FROM unnest(ARRAY[p.handler_user_id, p.deputy_user_id, p.first_responsible_user_id]) AS x
+                     WHERE aud.chain AND x IS NOT NULL
+             ) r
+             WHERE c.source = %s
+        """  # noqa: S608 - fixed fragments and placeholders; values are parameters
+        return sql, [*params, ["city_staff", "province_staff"], self.name]
+
+    def render(self, alerts, *, today):
+        from cases.models import ExtensionRequest
+
+        requests = {
+            e.pk: e
+            for e in ExtensionRequest.objects.filter(pk__in={a.subject_id for a in alerts}).select_related(
+                "problem__region"
+            )
+        }
+        out = {}
+        for alert in alerts:
+            extension = requests.get(alert.subject_id)
+            if extension is None or extension.decision != ExtensionRequest.Decision.PENDING:
+                out[alert.pk] = None
+                continue
+            problem = extension.problem
+            what = f"{problem.code}「{problem.title}」"
+            title = _("延期申请待审批：%(region)s %(what)s") % {"region": problem.region.name, "what": what}
+            body = _(
+                "%(region)s 申请将问题 %(what)s 的整改期限由 %(old)s 延至 %(new)s，理由：%(reason)s。请及时审批。"
+            ) % {
+                "region": problem.region.name,
+                "what": what,
+                "old": extension.current_deadline,
+                "new": extension.requested_deadline,
+                "reason": extension.reason[:200],
+            }
+            out[alert.pk] = Rendered(
+                title=title,
+                body=body,
+                sms=f"【河南交通执法监督】{title}",
+                link=_link("cases:detail", problem.pk),
+                level="warning",
+            )
+        return out
+
+
+def _day_after_start(day: dt.date) -> dt.datetime:
+    """The local midnight that ends ``day``, as an aware datetime."""
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
+
+
+# --- complaint time limits (lights) ---------------------------------------------------------
+
+
+class ComplaintLightSource(AlertSource):
+    """Complaints whose handling time limit turned yellow or red (complaints/selectors.py).
+
+    The lights are the complaint app's rule: ``complaint_light_thresholds(today)`` there
+    gives, per light, the latest deadline that shows it, so this stays one INSERT ... SELECT.
+    Until the complaint model exists the source is simply unavailable.
+    """
+
+    name = "complaint"
+    steps_setting = "COMPLAINT_STEPS"
+
+    def _model(self):
+        try:
+            from complaints.models import Complaint
+        except ImportError:
+            return None
+        return Complaint
+
+    def _light_thresholds(self, today):
+        try:
+            from complaints.selectors import complaint_light_thresholds
+        except ImportError:
+            return None
+        return complaint_light_thresholds(today)
+
+    def available(self) -> bool:
+        model = self._model()
+        if model is None:
+            return False
+        names = {f.name for f in model._meta.get_fields()}
+        return {"deadline", "status"} <= names and self._light_thresholds(timezone.localdate()) is not None
+
+    def owed_sql(self, *, today, run_id, thresholds):
+        model = self._model()
+        lights = self._light_thresholds(today) or {}
+        steps = [s for s in self.steps() if s.step in lights]
+        if not steps:
+            return None
+        order = sorted(steps, key=lambda s: lights[s.step])  # the earliest threshold is the latest light
+        cases, params = [], []
+        for step in order:
+            cases.append("WHEN c.deadline <= %s THEN %s")
+            params += [lights[step.step], step.step]
+        open_states = [str(s) for s in getattr(model, "OPEN_STATES", ())]
+        state_sql = f"c.status IN ({', '.join(['%s'] * len(open_states))})" if open_states else "TRUE"
+        version = "c.deadline_version" if any(f.name == "deadline_version" for f in model._meta.fields) else "1"
+        is_datetime = model._meta.get_field("deadline").get_internal_type() == "DateTimeField"
+        due = "(c.deadline AT TIME ZONE %s)::date" if is_datetime else "c.deadline"
+        due_params = [settings.TIME_ZONE] if is_datetime else []
+        sql = f"""
+            SELECT %s AS source, c.id AS subject_id, 'light' AS kind, CASE {" ".join(cases)} END AS step,
+                   {version} AS version, {due} AS due_on, %s::date AS fire_on, %s::bigint AS run_id
+              FROM {model._meta.db_table} c
+             WHERE {state_sql} AND c.deadline <= %s
+        """  # noqa: S608 - fixed fragments and placeholders; values are parameters
+        latest = max(lights[s.step] for s in steps)
+        return sql, [self.name, *params, *due_params, today, run_id, *open_states, latest]
+
+    def recipients_sql(self):
+        model = self._model()
+        table = model._meta.db_table
+        fields = {f.name: f for f in model._meta.fields}
+        people = [f.column for name, f in fields.items() if name in ("handler_user", "assignee", "handler")]
+        values, params = _audience_values(self.steps())
+        chain = (
+            f"SELECT x FROM unnest(ARRAY[{', '.join('c2.' + col for col in people)}]::bigint[]) AS x "  # noqa: S608
+            "WHERE aud.chain AND x IS NOT NULL"
+            if people
+            else "SELECT NULL::bigint WHERE FALSE"
+        )
+        region_col = fields["region"].column if "region" in fields else None
+        region_join = f"JOIN regions_region rg ON rg.code = c2.{region_col}" if region_col else ""
+        above = (
+            """SELECT u.id FROM accounts_user u
+                WHERE aud.level_above AND u.is_active AND u.region_id = coalesce(rg.parent_id, rg.code)
+                  AND u.roles && %s::varchar[]"""
+            if region_col
+            else "SELECT NULL::bigint WHERE FALSE AND %s::varchar[] IS NULL"
+        )
+        fallback = (
+            f"""SELECT u.id FROM accounts_user u
+                 WHERE aud.chain AND u.is_active AND u.region_id = c2.{region_col} AND u.roles && %s::varchar[]
+                   AND {" AND ".join(f"c2.{col} IS NULL" for col in people) or "TRUE"}"""  # noqa: S608 - fixed fragments and placeholders; values are parameters
+            if region_col
+            else "SELECT NULL::bigint WHERE FALSE AND %s::varchar[] IS NULL"
+        )
+        sql = f"""
+            SELECT c.id AS alert_id, r.user_id
+              FROM claimed c
+              JOIN {table} c2 ON c2.id = c.subject_id
+              {region_join}
+              JOIN (VALUES {values}) AS aud(step, chain, city, province, level_above) ON aud.step = c.step
+             CROSS JOIN LATERAL ({chain} UNION {fallback} UNION {above}) r(user_id)
+             WHERE c.source = %s
+        """  # noqa: S608 - fixed fragments and placeholders; values are parameters
+        return sql, [*params, ["county_officer", "city_staff"], ["city_staff", "province_staff"], self.name]
+
+    def render(self, alerts, *, today):
+        model = self._model()
+        complaints = {c.pk: c for c in model.objects.filter(pk__in={a.subject_id for a in alerts})}
+        open_states = {str(s) for s in getattr(model, "OPEN_STATES", ())}
+        out = {}
+        for alert in alerts:
+            complaint = complaints.get(alert.subject_id)
+            if complaint is None or (open_states and complaint.status not in open_states):
+                out[alert.pk] = None
+                continue
+            label = getattr(complaint, "code", None) or f"#{complaint.pk}"
+            deadline = complaint.deadline
+            if alert.step == "red":
+                title = _("投诉办理红灯：%(code)s 已超过办理时限") % {"code": label}
+                level = "danger"
+            else:
+                title = _("投诉办理黄灯：%(code)s 即将到期") % {"code": label}
+                level = "warning"
+            body = _("投诉 %(code)s 的办理时限为 %(deadline)s，请及时办理、答复并回访。") % {
+                "code": label,
+                "deadline": deadline,
+            }
+            out[alert.pk] = Rendered(
+                title=title,
+                body=body,
+                sms=f"【河南交通执法监督】{title}",
+                link=_link("complaints:detail", complaint.pk),
+                level=level,
+            )
+        return out
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+BUILTIN_SOURCES = (ProblemDeadlineSource, ExtensionPendingSource, ComplaintLightSource)
+
+
+def all_sources() -> list[AlertSource]:
+    classes = list(BUILTIN_SOURCES) + [import_string(path) for path in conf.get("EXTRA_SOURCES")]
+    return [cls() for cls in classes]
+
+
+def active_sources() -> list[AlertSource]:
+    return [source for source in all_sources() if source.available()]
+
+
+def source_named(name: str) -> AlertSource | None:
+    return next((source for source in all_sources() if source.name == name), None)
+
+
+def thresholds_for(sources, today: dt.date) -> StepThresholds:
+    """Every step's threshold date for ``today``, from the calendar (a few dozen lookups)."""
+    result = StepThresholds(today=today)
+    for source in sources:
+        for step in source.steps():
+            if source.name == "complaint":
+                continue  # the complaint app's lights bring their own thresholds
+            result.add(source.name, step.step, step.offset)
+    return result
+
+
+__all__ = [
+    "AlertSource",
+    "ComplaintLightSource",
+    "ExtensionPendingSource",
+    "ProblemDeadlineSource",
+    "Rendered",
+    "active_sources",
+    "all_sources",
+    "fire_date",
+    "source_named",
+    "thresholds_for",
+]

@@ -1,0 +1,247 @@
+"""The sweep: which alerts are owed on which working day, once, to whom."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from portal.notifications.calendar import fire_date, threshold
+from portal.notifications.models import Alert, Delivery, NotificationPreference, Run
+from portal.notifications.sweep import alerts_fan_out, alerts_sweep
+from portal.notifications.tests.conftest import TODAY
+from portal.workdays.calendar import add_working_days, is_working_day
+
+pytestmark = pytest.mark.django_db
+
+
+def wd(n: int, day: dt.date = TODAY) -> dt.date:
+    found = add_working_days(day, n)
+    return dt.date(found.year, found.month, found.day)
+
+
+def owed(run: Run) -> dict[int, str]:
+    return dict(Alert.objects.filter(run=run).values_list("subject_id", "step"))
+
+
+def test_thresholds_agree_with_the_calendar_day_by_day():
+    """The threshold trick is exact: for every deadline around today, "deadline <= threshold"
+    is the same as "the step's working day has come"."""
+    for today in (TODAY, dt.date(2026, 6, 19), dt.date(2026, 6, 22), dt.date(2026, 10, 8), dt.date(2026, 9, 30)):
+        for offset in (-3, -1, 0, 1, 3, 7):
+            limit, provisional = threshold(offset, today)
+            assert not provisional
+            for days in range(-40, 40):
+                deadline = today + dt.timedelta(days=days)
+                assert (deadline <= limit) == (fire_date(deadline, offset) <= today), (today, offset, deadline)
+
+
+def test_each_problem_owes_the_latest_step_it_reached(people, make_problem):
+    assert is_working_day(TODAY)
+    h = people["handler"]
+    cases = {
+        "before3": make_problem(wd(3), handler=h),
+        "before1": make_problem(wd(1), handler=h),
+        "due": make_problem(TODAY, handler=h),
+        "overdue": make_problem(wd(-1), handler=h),
+        "city": make_problem(wd(-3), handler=h),
+        "province": make_problem(wd(-7), handler=h),
+        "long_overdue": make_problem(wd(-60), handler=h),
+    }
+    not_yet = make_problem(wd(4), handler=h)
+    closed = make_problem(wd(-1), handler=h, status="closed")
+    submitted = make_problem(wd(-1), handler=h, status="submitted")
+
+    run = alerts_sweep(today=TODAY, enqueue=False)
+
+    steps = owed(run)
+    expected = {p.pk: step for step, p in cases.items()}
+    expected[cases["long_overdue"].pk] = "province"
+    assert steps == expected
+    assert not {not_yet.pk, closed.pk, submitted.pk} & set(steps)
+    kinds = dict(Alert.objects.filter(run=run).values_list("step", "kind"))
+    assert kinds == {
+        "before3": "reminder",
+        "before1": "reminder",
+        "due": "due",
+        "overdue": "overdue",
+        "city": "escalation",
+        "province": "escalation",
+    }
+    assert run.outcome == "ok" and run.alerts == 7 and run.detail["sources"]["problem"] == 7
+
+
+def test_a_second_sweep_owes_and_enqueues_nothing(people, make_problem, django_capture_on_commit_callbacks):
+    for n in (3, 1, 0, -1, -3, -7):
+        make_problem(wd(n), handler=people["handler"])
+    with django_capture_on_commit_callbacks() as first_callbacks:
+        first = alerts_sweep(today=TODAY)
+    assert first.alerts == 6 and len(first_callbacks) == 1  # the fan-out of this run
+    with django_capture_on_commit_callbacks() as second_callbacks:
+        second = alerts_sweep(today=TODAY)
+    assert second.alerts == 0 and second_callbacks == []
+    assert Alert.objects.count() == 6
+
+
+def test_the_days_move_the_steps_along_and_each_is_owed_once(people, make_problem):
+    problem = make_problem(wd(3), handler=people["handler"])
+    seen = []
+    day = TODAY
+    while day <= wd(12):
+        run = alerts_sweep(today=day, enqueue=False)
+        seen += [(day, step) for step in owed(run).values()]
+        day += dt.timedelta(days=1)
+    assert [step for _day, step in seen] == ["before3", "before1", "due", "overdue", "city", "province"]
+    assert {step: day for day, step in seen} == {
+        "before3": TODAY,
+        "before1": wd(2),
+        "due": wd(3),
+        "overdue": wd(4),
+        "city": wd(6),
+        "province": wd(10),
+    }
+    assert Alert.objects.filter(subject_id=problem.pk).count() == 6
+
+
+def test_a_moved_deadline_owes_its_steps_again(people, make_problem):
+    from cases.models import Problem
+
+    problem = make_problem(TODAY, handler=people["handler"])
+    alerts_sweep(today=TODAY, enqueue=False)
+    Problem.objects.filter(pk=problem.pk).update(deadline=wd(1), deadline_version=2)  # an extension
+    run = alerts_sweep(today=TODAY, enqueue=False)
+    assert owed(run) == {problem.pk: "before1"}
+    assert sorted(Alert.objects.values_list("step", "version")) == [("before1", 2), ("due", 1)]
+
+
+def test_recipients_come_from_the_responsibility_chain_and_the_levels_above(people, make_problem):
+    p = people
+    reminder = make_problem(wd(1), handler=p["handler"], deputy=p["deputy"], first=p["first"])
+    city = make_problem(wd(-3), handler=p["handler"])
+    province = make_problem(wd(-7), deputy=p["deputy"])
+    nobody_named = make_problem(TODAY)
+    run = alerts_sweep(today=TODAY, enqueue=False)
+    counts = alerts_fan_out(run_id=run.pk, enqueue=False)
+    assert counts["claimed_alerts"] == 4 and counts["unaddressed_alerts"] == 0
+
+    def who(problem):
+        return set(
+            Delivery.objects.filter(alert__subject_id=problem.pk, channel="inbox").values_list(
+                "recipient__username", flat=True
+            )
+        )
+
+    assert who(reminder) == {"handler", "deputy", "first"}
+    assert who(city) == {"handler", "city"}  # not city_b (another city), not city_gone (inactive)
+    assert who(province) == {"deputy", "city", "province"}
+    # Nobody named on the problem: the county officers of its unit.
+    assert who(nobody_named) == {"handler", "deputy", "first", "officer"}
+    # A second fan-out of the same run claims nothing.
+    assert alerts_fan_out(run_id=run.pk, enqueue=False)["claimed_alerts"] == 0
+
+
+def test_channels_follow_each_persons_choice(people, make_problem, settings):
+    settings.SMS_GATEWAY_URL = "http://127.0.0.1:9/sms"
+    NotificationPreference.objects.create(user=people["deputy"], email=False, sms=True)
+    people["first"].email = ""
+    people["first"].save(update_fields=["email"])
+    make_problem(TODAY, handler=people["handler"], deputy=people["deputy"], first=people["first"])
+    run = alerts_sweep(today=TODAY, enqueue=False)
+    alerts_fan_out(run_id=run.pk, enqueue=False)
+    rows = {(d.recipient.username, d.channel): d.status for d in Delivery.objects.select_related("recipient")}
+    assert rows == {
+        ("handler", "inbox"): "pending",
+        ("handler", "email"): "pending",  # the defaults: inbox and email
+        ("deputy", "inbox"): "pending",
+        ("deputy", "sms"): "pending",
+        ("first", "inbox"): "pending",
+        ("first", "email"): "undeliverable",  # recorded once, never retried
+    }
+    assert Delivery.objects.get(recipient=people["first"], channel="email").last_error
+
+
+def test_many_items_due_together_become_one_digest_per_person_and_channel(people, make_problem, settings):
+    settings.NOTIFICATIONS_DIGEST_THRESHOLD = 5
+    for _ in range(8):
+        make_problem(TODAY, handler=people["handler"])
+    for _ in range(2):
+        make_problem(TODAY, handler=people["deputy"])
+    run = alerts_sweep(today=TODAY, enqueue=False)
+    counts = alerts_fan_out(run_id=run.pk, enqueue=False)
+    handler_email = Delivery.objects.filter(recipient=people["handler"], channel="email")
+    digest = handler_email.get(is_digest=True)
+    assert digest.status == "pending" and digest.items.count() == 8
+    assert set(handler_email.filter(is_digest=False).values_list("status", flat=True)) == {"digested"}
+    # The inbox keeps every item; a person under the threshold gets each email.
+    assert Delivery.objects.filter(recipient=people["handler"], channel="inbox", status="pending").count() == 8
+    assert set(
+        Delivery.objects.filter(recipient=people["deputy"], channel="email").values_list("status", flat=True)
+    ) == {"pending"}
+    sent_now = {pk for pk, _channel in counts["to_send"]}
+    assert digest.pk in sent_now and not sent_now & set(
+        handler_email.filter(is_digest=False).values_list("pk", flat=True)
+    )
+
+
+def test_a_pending_extension_alerts_the_level_above(people, make_problem):
+    from cases.models import ExtensionRequest
+
+    problem = make_problem(wd(20), handler=people["handler"])
+    extension = ExtensionRequest.objects.create(
+        problem=problem,
+        requested_by=people["handler"],
+        current_deadline=problem.deadline,
+        requested_deadline=problem.deadline + dt.timedelta(days=10),
+        reason="需协调公安部门",
+        requested_at=timezone.make_aware(dt.datetime.combine(TODAY, dt.time(9))),
+    )
+    run = alerts_sweep(today=TODAY, enqueue=False)
+    alerts_fan_out(run_id=run.pk, enqueue=False)
+    alert = Alert.objects.get(source="extension")
+    assert (alert.subject_id, alert.step) == (extension.pk, "requested")
+    assert set(alert.deliveries.values_list("recipient__username", flat=True)) == {"city"}
+    # Still undecided two working days later: told again; decided: nothing more.
+    assert owed(alerts_sweep(today=wd(2), enqueue=False)) == {extension.pk: "waiting"}
+    ExtensionRequest.objects.filter(pk=extension.pk).update(decision="refused")
+    assert alerts_sweep(today=wd(4), enqueue=False).alerts == 0
+
+
+def test_a_deadline_in_a_year_without_calendar_warns_the_administrators(people, make_problem):
+    from portal.core.models import AdminWarning
+
+    make_problem(dt.date(2099, 3, 2), handler=people["handler"])
+    run = alerts_sweep(today=TODAY, enqueue=False)
+    assert run.outcome == "ok" and run.detail["years_without_calendar"] == [2099]
+    assert AdminWarning.objects.filter(key="calendar-missing-2099").exists()
+
+
+def test_a_sweep_in_a_year_without_calendar_works_on_weekends_only_and_says_so(people, make_problem):
+    from portal.core.models import AdminWarning
+
+    today = dt.date(2090, 3, 6)  # a Monday, year not entered
+    problem = make_problem(today, handler=people["handler"])
+    run = alerts_sweep(today=today, enqueue=False)
+    assert run.outcome == "ok" and run.detail["provisional"] is True
+    assert owed(run) == {problem.pk: "due"}
+    assert AdminWarning.objects.filter(key="calendar-missing-2090").exists()
+
+
+def test_the_sweep_is_a_fixed_number_of_queries(people, make_problem, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in (3, 0, -3):
+        make_problem(wd(n), handler=people["handler"])
+    alerts_sweep(today=wd(-20), enqueue=False)  # loads the calendar snapshot once
+    with CaptureQueriesContext(connection) as few:
+        alerts_sweep(today=TODAY, enqueue=False)
+    for _ in range(40):
+        make_problem(wd(-1), handler=people["handler"])
+    with CaptureQueriesContext(connection) as many:
+        run = alerts_sweep(today=TODAY, enqueue=False)
+    assert run.alerts == 40
+    assert len(many) == len(few)
+    with CaptureQueriesContext(connection) as fan_out:
+        alerts_fan_out(run_id=run.pk, enqueue=False)
+    assert len(fan_out) <= 5  # the run row, its update, the fan-out statement, a savepoint pair
