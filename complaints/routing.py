@@ -102,7 +102,7 @@ class RefData:
         region = self.regions.get(code)
         return [c for c in reversed(region.path.split("/")) if c] if region else []
 
-    def _first_of_kind(self, region: str, kinds: tuple[str, ...]) -> UnitInfo | None:
+    def first_unit_of_kind(self, region: str, kinds: tuple[str, ...]) -> UnitInfo | None:
         units = self.units_by_region.get(region, [])
         for kind in kinds:
             for unit in units:
@@ -125,7 +125,7 @@ class RefData:
                 rule_id, unit = found
                 return Route(unit, rule_id, False, "rule")
         for code in self.chain(region):
-            unit = self._first_of_kind(code, ("authority", "agency"))
+            unit = self.first_unit_of_kind(code, ("authority", "agency"))
             if unit:
                 return Route(unit, None, False, "authority")
         raise LookupError(f"no unit can handle complaints for region {region}")
@@ -138,7 +138,7 @@ class RefData:
         if found:
             return Route(found[1], found[0], True, "escalated_rule")
         for code in self.chain(above):
-            candidate = self._first_of_kind(code, ("agency", "authority"))
+            candidate = self.first_unit_of_kind(code, ("agency", "authority"))
             if candidate:
                 return Route(candidate, None, True, "escalated")
         raise LookupError(f"no unit above region {unit.region}")
