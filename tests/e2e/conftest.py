@@ -111,5 +111,7 @@ def pytest_runtest_teardown(item, nextitem):
         return (yield)
     finally:
         restore = getattr(item, "funcargs", {}).get("_restore_migrated_data")
-        if restore is not None:
+        # After the session's last test the test database is already destroyed (session
+        # fixtures tear down within this test's teardown): nothing is left to restore.
+        if restore is not None and nextitem is not None:
             restore()
