@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 import zipfile
 
 import pytest
@@ -15,13 +16,16 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from cases import imports, services
+from cases import seed as cases_seed
 from cases.imports import LedgerFileError, ledger_import
 from cases.models import Category, ImportJob, Problem
 from cases.resources import LEDGER_COLUMNS, ProblemResource, ledger_export
 from cases.tasks import ledger_import_run
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
-from portal.regions.models import EnforcementDomain, Unit
+from portal.core.seeding import SeedContext
+from portal.regions import seed as regions_seed
+from portal.regions.models import EnforcementDomain, Region, Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -338,29 +342,49 @@ def test_a_plain_zip_is_refused(people, tmp_path):
         ledger_import(actor=people["county"], path=save(tmp_path, buffer.getvalue()), mode="valid_only")
 
 
-def _workbook_with_sheet(sheet_xml_parts, tmp_path, name="crafted.xlsx"):
-    """A minimal .xlsx whose sheet XML is streamed from ``sheet_xml_parts`` (bytes chunks)."""
+def _workbook_with_part(part: str, xml_parts, tmp_path, name="crafted.xlsx"):
+    """A valid .xlsx whose ``part`` (the sheet, the shared strings ...) is streamed from chunks."""
     template = zipfile.ZipFile(io.BytesIO(xlsx([row()])))
     path = tmp_path / name
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for info in template.infolist():
-            if info.filename != "xl/worksheets/sheet1.xml":
+            if info.filename != part:
                 archive.writestr(info.filename, template.read(info.filename))
-        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            for chunk in sheet_xml_parts:
+        with archive.open(part, "w", force_zip64=True) as sheet:
+            for chunk in xml_parts:
                 sheet.write(chunk)
     return path
 
 
-def test_a_zip_bomb_is_refused_before_any_xml_is_parsed(people, tmp_path):
-    # 210 MB of whitespace inside the sheet: a few hundred KB on disk
-    head = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    parts = [head, *(b" " * (1024 * 1024) for _ in range(210)), b"<sheetData/></worksheet>"]
-    path = _workbook_with_sheet(parts, tmp_path)
-    assert path.stat().st_size < 2 * 1024 * 1024
-    with pytest.raises(LedgerFileError, match="疑似压缩炸弹"):
+def _workbook_with_sheet(xml_parts, tmp_path):
+    return _workbook_with_part("xl/worksheets/sheet1.xml", xml_parts, tmp_path)
+
+
+MB = 1024 * 1024
+XML_HEAD = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+
+@pytest.mark.parametrize(
+    ("part", "megabytes"),
+    [("xl/worksheets/sheet1.xml", imports.MAX_SHEET_BYTES // MB + 1), ("xl/sharedStrings.xml", 101)],
+    ids=["sheet", "shared-strings"],
+)
+def test_a_zip_bomb_is_refused_before_any_xml_is_parsed(people, tmp_path, part, megabytes):
+    # hundreds of MB of whitespace inside one part: about a megabyte on disk
+    parts = [XML_HEAD, *(b" " * MB for _ in range(megabytes)), b"<sheetData/></worksheet>"]
+    path = _workbook_with_part(part, parts, tmp_path)
+    assert path.stat().st_size < 4 * MB
+    with pytest.raises(LedgerFileError, match=f"{part} 解压后 .* MB，上限 .*疑似压缩炸弹"):
         ledger_import(actor=people["county"], path=path, mode="valid_only")
     assert not Problem.objects.exists()
+
+
+def test_a_sheet_under_the_cap_is_still_parsed_within_lxml_limits(people, tmp_path):
+    # 20 MB in one text node: under the size cap, refused by the parser's own limits
+    cell = b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+    parts = [XML_HEAD, cell, b"x" * (20 * MB), b"</t></is></c></row></sheetData></worksheet>"]
+    with pytest.raises(LedgerFileError, match="文件已损坏或不是有效的 Excel 工作簿"):
+        ledger_import(actor=people["county"], path=_workbook_with_sheet(parts, tmp_path), mode="valid_only")
 
 
 def _many_rows_xml(n: int, dimension: bool):
@@ -406,7 +430,7 @@ def test_wrong_headers_name_the_expected_ones(people, tmp_path):
 
 
 def test_an_empty_sheet_is_refused(people, tmp_path):
-    with pytest.raises(LedgerFileError, match="文件是空的"):
+    with pytest.raises(LedgerFileError, match="文件第 1 行应为表头"):
         ledger_import(actor=people["county"], path=save(tmp_path, xlsx([], headers=[])), mode=None)
 
 
@@ -558,3 +582,40 @@ def test_the_resource_imports_row_by_row_with_the_same_rules(people):
     result = ProblemResource(user=people["county"]).import_data(dataset, dry_run=False)
     assert not result.has_errors()
     assert Problem.objects.get(code="LIB-1").status == "assigned"
+
+
+# --- demo data ------------------------------------------------------------------------------------
+
+
+def seed_context(scale: str, seed: int) -> SeedContext:
+    return SeedContext(scale=scale, rng=random.Random(seed))  # noqa: S311 - demo data
+
+
+def test_the_small_seed_covers_every_state_in_the_demo_regions_and_is_idempotent():
+    ctx = seed_context("small", 1)
+    regions_seed.seed(ctx)
+    cases_seed.seed(ctx)
+    problems = Problem.objects.all()
+    assert problems.count() == 40
+    assert set(problems.values_list("region_id", flat=True)) == {"410100", "410300", "410105", "410122", "410303"}
+    assert set(problems.values_list("status", flat=True)) == set(Problem.Status.values)
+    assert problems.overdue().exists()
+    cases_seed.seed(seed_context("small", 2))
+    assert Problem.objects.count() == 40
+
+
+def test_the_large_seed_generator_spreads_states_deadlines_and_counties():
+    ctx = seed_context("large", 7)
+    regions_seed.seed(ctx)
+    counties = list(Region.objects.filter(level="county").values_list("code", "name"))
+    n = 4 * len(counties)
+    assert cases_seed.seed_problems(ctx, counties, n) == n
+    assert Problem.objects.values("region_id").distinct().count() == len(counties)
+    share = {s: Problem.objects.filter(status=s).count() / n for s in Problem.Status.values}
+    assert abs(share["closed"] - 0.55) < 0.05 and abs(share["rectifying"] - 0.20) < 0.05
+    assert abs(share["registered"] - 0.10) < 0.04 and abs(share["submitted"] - 0.05) < 0.03
+    years = {d.year for d in Problem.objects.values_list("found_on", flat=True)}
+    assert len(years) >= 3 and Problem.objects.overdue().count() > 0.05 * n
+    assert not Problem.objects.filter(status="closed", closed_at__isnull=True).exists()
+    codes = list(Problem.objects.values_list("code", flat=True))
+    assert all(code.startswith("WT") for code in codes) and len(set(codes)) == n
