@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "complaints",
     "supervision",
     "evaluation",
+    # after the domain: its seed step sums what theirs wrote
+    "portal.dashboards",
 ]
 
 MIDDLEWARE = [
