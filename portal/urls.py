@@ -13,6 +13,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("supervision/", include("supervision.urls")),
     path("evaluation/", include("evaluation.urls")),
+    path("dashboard/", include("portal.dashboards.urls")),
     path("accounts/login/", public(PortalLoginView.as_view()), name="login"),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/", include("portal.accounts.urls")),

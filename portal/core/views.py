@@ -26,18 +26,15 @@ LANDING_PAGES = [
 
 @signed_in
 def home(request):
-    from portal.regions.models import Region
-
     if not has_cap(request.user, Cap.VIEW_DASHBOARD):
         for cap, url_name in LANDING_PAGES:
             if has_cap(request.user, cap):
                 return redirect(url_name)
         return render(request, "core/no_role.html")
 
-    context = {
-        "region_counts": {str(level.label): Region.objects.filter(level=level.value).count() for level in Region.Level},
-    }
-    return render(request, "core/home.html", context)
+    from portal.dashboards.views import own_dashboard
+
+    return own_dashboard(request)  # the reader's own dashboard (their whole subtree)
 
 
 def _check_database() -> str:

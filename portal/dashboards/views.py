@@ -1,0 +1,110 @@
+"""The dashboards' pages: the reader's own dashboard (the home page, ``/``), the same for a
+region or a unit under it, the overdue list of each, and that list as .xlsx.
+
+Every route declares its access; a region or unit outside the reader's subtree answers the
+same 404 as a missing one (``selectors.scope_*`` raise ``OutOfScope``).
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+
+from portal.accounts.access import needs
+from portal.accounts.capabilities import Cap, has_cap
+from portal.dashboards import selectors, services
+from portal.dashboards.selectors import Scope
+from portal.regions.models import Unit
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OVERDUE_PAGE_SIZE = 50
+
+
+def render_dashboard(request, scope: Scope):
+    context = {
+        "d": selectors.dashboard(request.user, scope),
+        "can_read_records": has_cap(request.user, Cap.VIEW_RECORDS),
+        "can_export": has_cap(request.user, Cap.EXPORT_RECORDS),
+    }
+    return render(request, "dashboards/dashboard.html", context)
+
+
+def own_dashboard(request):
+    """The home page of a reader with the dashboard (``portal.core.views.home``)."""
+    return render_dashboard(request, selectors.scope_own(request.user))
+
+
+@needs(Cap.VIEW_DASHBOARD)
+def region(request, region_code):
+    return render_dashboard(request, selectors.scope_region(request.user, region_code))
+
+
+@needs(Cap.VIEW_DASHBOARD, model=Unit)
+def unit(request, pk):
+    return render_dashboard(request, selectors.scope_unit(request.user, pk))
+
+
+# --- overdue lists -----------------------------------------------------------------------------------
+
+
+def _overdue_page(request, scope: Scope):
+    queryset, filters = selectors.overdue_problems(request.user, scope, request.GET)
+    page = Paginator(queryset, OVERDUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    for problem in page:
+        problem.days_overdue = (today - problem.deadline).days
+    return render(
+        request,
+        "dashboards/overdue.html",
+        {
+            "scope": scope,
+            "page": page,
+            "filters": filters,
+            "day_choices": selectors.OVERDUE_DAYS,
+            "can_read_records": has_cap(request.user, Cap.VIEW_RECORDS),
+            "can_export": has_cap(request.user, Cap.EXPORT_RECORDS),
+            "today": today,
+        },
+    )
+
+
+@needs(Cap.VIEW_DASHBOARD)
+def overdue(request):
+    return _overdue_page(request, selectors.scope_own(request.user))
+
+
+@needs(Cap.VIEW_DASHBOARD)
+def region_overdue(request, region_code):
+    return _overdue_page(request, selectors.scope_region(request.user, region_code))
+
+
+@needs(Cap.VIEW_DASHBOARD, model=Unit)
+def unit_overdue(request, pk):
+    return _overdue_page(request, selectors.scope_unit(request.user, pk))
+
+
+def _overdue_xlsx(request, scope: Scope):
+    queryset, filters = selectors.overdue_problems(request.user, scope, request.GET, cap=Cap.EXPORT_RECORDS)
+    name, content, _rows = services.overdue_export(actor=request.user, scope=scope, queryset=queryset, filters=filters)
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@needs(Cap.EXPORT_RECORDS)
+def overdue_export(request):
+    return _overdue_xlsx(request, selectors.scope_own(request.user))
+
+
+@needs(Cap.EXPORT_RECORDS)
+def region_overdue_export(request, region_code):
+    return _overdue_xlsx(request, selectors.scope_region(request.user, region_code))
+
+
+@needs(Cap.EXPORT_RECORDS, model=Unit)
+def unit_overdue_export(request, pk):
+    return _overdue_xlsx(request, selectors.scope_unit(request.user, pk))
