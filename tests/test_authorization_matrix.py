@@ -8,7 +8,9 @@ a route this test cannot classify or reach fails it. Expectations:
 - a signed-in actor without the route's capability gets the same 404 as a missing page;
 - on routes over a region-scoped model, detail pages of out-of-scope objects answer exactly
   like a missing object (status and body), list pages never show an out-of-scope object's
-  marker and do show in-scope ones; writes to out-of-scope objects change nothing.
+  marker and do show in-scope ones; writes to out-of-scope objects change nothing;
+- routes that name a region (a ``region_code`` kwarg, e.g. a region's dashboard) are tried
+  with every region of the matrix like objects: out-of-scope codes answer like a missing one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from tests.matrix_objects import FACTORIES, LIST_QUERIES, REGIONS, marker
 pytestmark = pytest.mark.django_db
 
 MISSING_PK = 987654321
+REGION_KWARG = "region_code"  # a route showing a region's subtree: tried with REGIONS' codes
 CSRF_RE = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
 
 
@@ -157,7 +160,7 @@ def normalise(body: bytes, path: str = "") -> str:
 def url_for(route: Route, pk=None) -> str | None:
     kwargs = {}
     for name in route.kwargs:
-        if name in ("pk", "id", "object_id"):
+        if name in ("pk", "id", "object_id", REGION_KWARG):
             kwargs[name] = pk if pk is not None else MISSING_PK
         elif name == "format":
             kwargs[name] = "json"
@@ -200,8 +203,9 @@ def test_every_route_answers_as_the_scoping_rule_says(world):
         if rule == "admin":
             continue  # the admin site has its own matrix below
         api = route.pattern.startswith("api/")
-        is_detail = any(k in ("pk", "id", "object_id") for k in route.kwargs)
-        if is_detail and rule.model is None:
+        is_detail = any(k in ("pk", "id", "object_id", REGION_KWARG) for k in route.kwargs)
+        region_route = REGION_KWARG in route.kwargs
+        if is_detail and rule.model is None and not region_route:
             # Reference data open to every signed-in user (regions, domains): try one real row.
             if rule.kind != "signed_in" or getattr(route.callback, "cls", None) is None:
                 unreached.append(f"{route.label}: detail route without a scoped model")
@@ -234,9 +238,10 @@ def test_every_route_answers_as_the_scoping_rule_says(world):
                     missing.status_code,
                     normalise(content(missing), missing_url),
                 )
-                for code, obj in objects[rule.model].items():
+                targets = {code: code for code in REGIONS} if region_route else objects[rule.model]
+                for code, obj in targets.items():
                     tried += 1
-                    object_url = url_for(route, obj.pk)
+                    object_url = url_for(route, obj if region_route else obj.pk)
                     response = client.get(object_url)
                     visible = may and in_scope(actor, code, paths)
                     if not visible:
