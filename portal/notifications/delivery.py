@@ -55,6 +55,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail.utils import DNS_NAME
@@ -72,7 +73,7 @@ from portal.notifications.channels import (
     SendResult,
     SmsChannel,
 )
-from portal.notifications.models import Alert, Channel, Delivery, InboxMessage
+from portal.notifications.models import Alert, Channel, Delivery
 from portal.notifications.sources import Rendered, source_named
 
 logger = logging.getLogger(__name__)
@@ -90,11 +91,34 @@ def backoff(attempts: int) -> float:
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def render_alerts(alert_ids: Iterable[int], *, today=None) -> dict[int, Rendered | None]:
-    """Texts for alerts, one query per source; None for an alert nobody should get any more."""
+class AlertRow(NamedTuple):
+    """An alert as the renderers need it (a delivery batch reads hundreds: no model instances)."""
+
+    pk: int
+    source: str
+    subject_id: int
+    kind: str
+    step: str
+    version: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.subject_id}:{self.kind}:{self.step}:v{self.version}"
+
+
+def render_alerts(alert_ids: Iterable[int], *, today=None, keys: dict | None = None) -> dict[int, Rendered | None]:
+    """Texts for alerts, one query per source; None for an alert nobody should get any more.
+    ``keys``, when given, receives each alert's ledger key."""
     today = today or timezone.localdate()
-    alerts = list(Alert.objects.filter(pk__in=set(alert_ids)))
-    by_source: dict[str, list[Alert]] = defaultdict(list)
+    alerts = [
+        AlertRow(*row)
+        for row in Alert.objects.filter(pk__in=set(alert_ids)).values_list(
+            "pk", "source", "subject_id", "kind", "step", "version"
+        )
+    ]
+    if keys is not None:
+        keys.update((alert.pk, alert.key) for alert in alerts)
+    by_source: dict[str, list[AlertRow]] = defaultdict(list)
     for alert in alerts:
         by_source[alert.source].append(alert)
     out: dict[int, Rendered | None] = {}
@@ -260,17 +284,16 @@ def _send_inbox(ids: list[int]) -> int:
             if text is None:
                 cancelled.append(pk)
                 continue
-            messages.append(
-                InboxMessage(
-                    user_id=user_id,
-                    delivery_id=pk,
-                    title=text.title[:200],
-                    body=text.body,
-                    link=text.link[:200],
-                    level=text.level,
-                )
+            messages.append((user_id, pk, text.title[:200], text.body, text.link[:200], text.level))
+        if messages:
+            cursor.execute(
+                """
+                INSERT INTO notifications_inboxmessage (user_id, delivery_id, title, body, link, level, created_at)
+                SELECT *, now() FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::text[], %s::varchar[],
+                                            %s::varchar[])
+                """,
+                [list(column) for column in zip(*messages, strict=True)],
             )
-        InboxMessage.objects.bulk_create(messages)
         if cancelled:
             Delivery.objects.filter(pk__in=cancelled).update(
                 status=Delivery.Status.CANCELLED,
@@ -333,11 +356,16 @@ def _send_external(channel: str, ids: list[int]) -> dict[str, int]:
     lease = conf.get("CLAIM_LEASE_SECONDS")
     from portal.accounts.models import User
 
-    users = {u.pk: u for u in User.objects.filter(pk__in={row[1] for row in claimed}).only("email", "phone")}
+    users = {
+        pk: (email, phone)
+        for pk, email, phone in User.objects.filter(pk__in={row[1] for row in claimed}).values_list(
+            "pk", "email", "phone"
+        )
+    }
     alert_rows = [row for row in claimed if not row[3]]
-    texts = render_alerts({row[2] for row in alert_rows})
+    alert_keys: dict[int, str] = {}
+    texts = render_alerts({row[2] for row in alert_rows}, keys=alert_keys)
     digests = render_digests([row[0] for row in claimed if row[3]])
-    alert_keys = {a.pk: a.key for a in Alert.objects.filter(pk__in={row[2] for row in alert_rows})}
     results: dict[int, SendResult | str] = {}
     down: str | None = None
     commit = CommitPoints(token)
@@ -348,8 +376,8 @@ def _send_external(channel: str, ids: list[int]) -> dict[str, int]:
             if text is None:
                 results[pk] = "cancelled"
                 continue
-            user = users.get(user_id)
-            address = ((user.email if channel == Channel.EMAIL else user.phone) or "").strip() if user else ""
+            email, phone = users.get(user_id, ("", ""))
+            address = ((email if channel == Channel.EMAIL else phone) or "").strip()
             if not address:
                 results[pk] = "undeliverable"
                 continue
@@ -379,7 +407,7 @@ def _send_external(channel: str, ids: list[int]) -> dict[str, int]:
         commit.settle()
         for pk in commit.lost:
             results.pop(pk, None)
-        retry_at, counts = _record(token, results)
+        retry_at, counts = _record(token, results, {row[0]: row[4] for row in claimed if row[0] not in commit.lost})
     if commit.lost:
         from portal.core.services import admin_warning_raise
 
@@ -397,17 +425,14 @@ def _send_external(channel: str, ids: list[int]) -> dict[str, int]:
     return counts
 
 
-def _record(token: uuid.UUID, results: dict[int, SendResult | str]) -> tuple[list[tuple[int, float]], dict]:
+def _record(
+    token: uuid.UUID, results: dict[int, SendResult | str], attempts: dict[int, int]
+) -> tuple[list[tuple[int, float]], dict]:
     """Write every outcome of the batch in one statement; release what was never tried.
-    Returns the rows to try again (with their delays) and the counts by what happened."""
+    ``attempts`` are the claimed rows with their attempt numbers. Returns the rows to try
+    again (with their delays) and the counts by what happened."""
     max_attempts = conf.get("MAX_ATTEMPTS")
     rows: list[tuple[int, str, float, str, bool, int]] = []  # id, status, delay, error, confirmed, untried
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, attempts FROM notifications_delivery WHERE claim_token = %s AND status IN ('sending', 'sent')",
-            [token],
-        )
-        attempts = dict(cursor.fetchall())
     retry_at = []
     counts: dict[str, int] = defaultdict(int)
     for pk, tries in attempts.items():

@@ -129,12 +129,23 @@ class Delivery(models.Model):
 
     OPEN_STATUSES = (Status.PENDING, Status.SENDING)
 
-    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    # Looked up through the unique (alert, channel, recipient) index, which leads with it.
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     is_digest = models.BooleanField(_("汇总"), default=False)
     digest = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="items", verbose_name=_("并入的汇总")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        verbose_name=_("并入的汇总"),
+        db_index=False,  # indexed below, only where set
     )
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: every row version of a delivery would pay for it, and nothing reads
+    # deliveries by person (the inbox has its own table); accounts are deactivated, not deleted.
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
     address = models.CharField(_("投递地址"), max_length=254, blank=True)
@@ -174,6 +185,7 @@ class Delivery(models.Model):
                 name="delivery_open_idx",
                 condition=Q(status__in=["pending", "sending", "failed"]),
             ),
+            models.Index(fields=["digest"], name="delivery_digest_idx", condition=Q(digest__isnull=False)),
             # Sent, but the receiving server's answer never came back (status page).
             models.Index(
                 fields=["channel"],

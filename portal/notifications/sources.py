@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import namedtuple
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -44,11 +45,21 @@ class Rendered:
     level: str = "info"  # InboxMessage.Level
 
 
+_LINKS: dict[str, str] = {}
+_PK_MARK = 987654321
+
+
 def _link(name: str, pk) -> str:
-    try:
-        return reverse(name, kwargs={"pk": pk})
-    except NoReverseMatch:
-        return ""
+    """The detail page of a subject; the route is resolved once per process (a delivery
+    batch renders hundreds of these)."""
+    pattern = _LINKS.get(name)
+    if pattern is None:
+        try:
+            pattern = reverse(name, kwargs={"pk": _PK_MARK}).replace(str(_PK_MARK), "{pk}")
+        except NoReverseMatch:
+            pattern = ""
+        _LINKS[name] = pattern
+    return pattern.format(pk=pk) if pattern else ""
 
 
 def _audience_values(steps) -> tuple[str, list]:
@@ -95,6 +106,8 @@ class AlertSource:
 
 
 # --- rectification deadlines ----------------------------------------------------------------
+
+ProblemRow = namedtuple("ProblemRow", "pk code title deadline deadline_version status region_name")
 
 
 class ProblemDeadlineSource(AlertSource):
@@ -148,7 +161,7 @@ class ProblemDeadlineSource(AlertSource):
                     SELECT x AS user_id
                       FROM unnest(ARRAY[p.handler_user_id, p.deputy_user_id, p.first_responsible_user_id]) AS x
                      WHERE aud.chain AND x IS NOT NULL
-                 UNION
+                 UNION ALL
                     -- nobody named: the county officers of the unit, else of the region
                     SELECT u.id FROM accounts_user u
                      WHERE aud.chain AND p.handler_user_id IS NULL AND p.deputy_user_id IS NULL
@@ -157,14 +170,14 @@ class ProblemDeadlineSource(AlertSource):
                             OR (u.region_id = p.region_id AND NOT EXISTS (
                                  SELECT 1 FROM accounts_user u2 WHERE u2.unit_id = p.unit_id AND u2.is_active
                                     AND u2.roles && %s::varchar[])))
-                 UNION
+                 UNION ALL
                     SELECT u.id FROM accounts_user u
                      WHERE aud.city AND u.is_active AND u.region_id = split_part(rg.path, '/', 2)
                        AND u.roles && %s::varchar[]
-                 UNION
+                 UNION ALL
                     SELECT u.id FROM accounts_user u
                      WHERE aud.province AND u.is_active AND u.region_id = %s AND u.roles && %s::varchar[]
-                 UNION
+                 UNION ALL
                     SELECT u.id FROM accounts_user u
                      WHERE aud.level_above AND u.is_active AND u.region_id = coalesce(rg.parent_id, rg.code)
                        AND u.roles && %s::varchar[]
@@ -185,62 +198,83 @@ class ProblemDeadlineSource(AlertSource):
     def render(self, alerts, *, today):
         from cases.models import Problem
 
+        # Plain rows, not model instances: a delivery batch renders hundreds of these.
         problems = {
-            p.pk: p
-            for p in Problem.objects.filter(pk__in={a.subject_id for a in alerts})
-            .select_related("region")
-            .only("code", "title", "deadline", "deadline_version", "status", "region__name")
+            row.pk: row
+            for row in map(
+                ProblemRow._make,
+                Problem.objects.filter(pk__in={a.subject_id for a in alerts}).values_list(
+                    "pk", "code", "title", "deadline", "deadline_version", "status", "region__name"
+                ),
+            )
         }
         steps = {s.step: s for s in self.steps()}
         owing = set(conf.get("RECTIFICATION_STATES"))
+        texts = self._texts()
+        spans: dict[tuple, int] = {}  # working days between two dates, once per pair in a batch
+
+        def working_days(a, b) -> int:
+            if (a, b) not in spans:
+                spans[(a, b)] = max(working_days_between(a, b), 0)
+            return spans[(a, b)]
+
         out = {}
         for alert in alerts:
             problem = problems.get(alert.subject_id)
             if problem is None or problem.status not in owing or problem.deadline_version != alert.version:
                 out[alert.pk] = None  # closed, submitted or given a new deadline since the sweep
                 continue
-            out[alert.pk] = self._text(alert, problem, steps.get(alert.step), today)
+            out[alert.pk] = self._text(alert, problem, steps.get(alert.step), today, texts, working_days)
         return out
 
-    def _text(self, alert, problem, step, today) -> Rendered:
+    @staticmethod
+    def _texts() -> dict[str, str]:
+        """The message templates in the active language, looked up once per batch."""
+        return {
+            "reminder_title": _("整改提醒：%(what)s 还有 %(n)s 个工作日到期"),
+            "reminder_body": _(
+                "问题 %(what)s 的整改期限为 %(deadline)s，还有 %(n)s 个工作日。请按期完成整改并提交佐证材料。"
+            ),
+            "due_title": _("今日到期：%(what)s"),
+            "due_body": _("问题 %(what)s 的整改期限为今天（%(deadline)s），请及时提交整改佐证材料。"),
+            "escalation_title": _("逾期督办（%(level)s）：%(region)s %(what)s 已逾期 %(n)s 个工作日"),
+            "overdue_title": _("已逾期：%(what)s"),
+            "overdue_body": _(
+                "问题 %(what)s 的整改期限 %(deadline)s 已过，已逾期 %(n)s 个工作日，请立即整改并说明原因。"
+            ),
+            "province": _("省级"),
+            "city": _("市级"),
+            "sms_prefix": _("【河南交通执法监督】"),
+        }
+
+    def _text(self, alert, problem, step, today, texts, working_days) -> Rendered:
         what = f"{problem.code}「{problem.title}」"
         deadline = problem.deadline
         link = _link("cases:detail", problem.pk)
         if alert.kind == "reminder":
-            left = max(working_days_between(today, deadline), 0) if deadline else 0
-            title = _("整改提醒：%(what)s 还有 %(n)s 个工作日到期") % {"what": what, "n": left}
-            body = _("问题 %(what)s 的整改期限为 %(deadline)s，还有 %(n)s 个工作日。请按期完成整改并提交佐证材料。") % {
-                "what": what,
-                "deadline": deadline,
-                "n": left,
-            }
+            left = working_days(today, deadline) if deadline else 0
+            title = texts["reminder_title"] % {"what": what, "n": left}
+            body = texts["reminder_body"] % {"what": what, "deadline": deadline, "n": left}
             level = "info"
         elif alert.kind == "due":
-            title = _("今日到期：%(what)s") % {"what": what}
-            body = _("问题 %(what)s 的整改期限为今天（%(deadline)s），请及时提交整改佐证材料。") % {
-                "what": what,
-                "deadline": deadline,
-            }
+            title = texts["due_title"] % {"what": what}
+            body = texts["due_body"] % {"what": what, "deadline": deadline}
             level = "warning"
         else:
-            late = max(working_days_between(deadline, today), 0) if deadline else 0
+            late = working_days(deadline, today) if deadline else 0
             if alert.kind == "escalation":
-                level_name = _("省级") if step is not None and "province" in step.audience else _("市级")
-                title = _("逾期督办（%(level)s）：%(region)s %(what)s 已逾期 %(n)s 个工作日") % {
+                level_name = texts["province"] if step is not None and "province" in step.audience else texts["city"]
+                title = texts["escalation_title"] % {
                     "level": level_name,
-                    "region": problem.region.name,
+                    "region": problem.region_name,
                     "what": what,
                     "n": late,
                 }
             else:
-                title = _("已逾期：%(what)s") % {"what": what}
-            body = _("问题 %(what)s 的整改期限 %(deadline)s 已过，已逾期 %(n)s 个工作日，请立即整改并说明原因。") % {
-                "what": what,
-                "deadline": deadline,
-                "n": late,
-            }
+                title = texts["overdue_title"] % {"what": what}
+            body = texts["overdue_body"] % {"what": what, "deadline": deadline, "n": late}
             level = "danger"
-        return Rendered(title=title, body=body, sms=f"【河南交通执法监督】{title}", link=link, level=level)
+        return Rendered(title=title, body=body, sms=texts["sms_prefix"] + title, link=link, level=level)
 
     def check_calendar(self, cursor, *, entered_years):
         open_states = self._open_states()
@@ -308,7 +342,7 @@ class ExtensionPendingSource(AlertSource):
                     SELECT u.id AS user_id FROM accounts_user u
                      WHERE aud.level_above AND u.is_active AND u.region_id = coalesce(rg.parent_id, rg.code)
                        AND u.roles && %s::varchar[]
-                 UNION
+                 UNION ALL
                     SELECT x FROM unnest(ARRAY[p.handler_user_id, p.deputy_user_id, p.first_responsible_user_id]) AS x
                      WHERE aud.chain AND x IS NOT NULL
              ) r
@@ -346,7 +380,7 @@ class ExtensionPendingSource(AlertSource):
             out[alert.pk] = Rendered(
                 title=title,
                 body=body,
-                sms=f"【河南交通执法监督】{title}",
+                sms=_("【河南交通执法监督】") + title,
                 link=_link("cases:detail", problem.pk),
                 level="warning",
             )
@@ -453,7 +487,7 @@ class ComplaintLightSource(AlertSource):
               JOIN {table} c2 ON c2.id = c.subject_id
               {region_join}
               JOIN (VALUES {values}) AS aud(step, chain, city, province, level_above) ON aud.step = c.step
-             CROSS JOIN LATERAL ({chain} UNION {fallback} UNION {above}) r(user_id)
+             CROSS JOIN LATERAL ({chain} UNION ALL {fallback} UNION ALL {above}) r(user_id)
              WHERE c.source = %s
         """  # noqa: S608 - fixed fragments and placeholders; values are parameters
         return sql, [*params, ["county_officer", "city_staff"], ["city_staff", "province_staff"], self.name]
@@ -483,7 +517,7 @@ class ComplaintLightSource(AlertSource):
             out[alert.pk] = Rendered(
                 title=title,
                 body=body,
-                sms=f"【河南交通执法监督】{title}",
+                sms=_("【河南交通执法监督】") + title,
                 link=_link("complaints:detail", complaint.pk),
                 level=level,
             )

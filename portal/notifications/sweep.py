@@ -209,7 +209,8 @@ def alerts_fan_out(*, run_id: int, enqueue: bool = True) -> dict:
 
     sources = [s for s in all_sources() if s.available()]
     pieces = [s.recipients_sql() for s in sources]
-    pairs = " UNION ".join(f"({sql})" for sql, _params in pieces) or _NO_PAIRS
+    union = " UNION ALL ".join(f"({sql})" for sql, _params in pieces) or _NO_PAIRS
+    pairs = f"SELECT DISTINCT alert_id, user_id FROM ({union}) AS every_pair"  # noqa: S608 - fixed fragments
     pair_params = [p for _sql, params in pieces for p in params]
     defaults = conf.get("DEFAULT_CHANNELS")
     no_address = "no email address or mobile number on file"

@@ -31,6 +31,7 @@ class SmtpSink:
     reply: str | None = None
     refuse_rcpt: str | None = None
     delay: float = 0.0
+    pipelining: bool = True  # as real mail servers do (RFC 2920)
     raw: list = field(default_factory=list)
     attempts: int = 0
 
@@ -44,6 +45,10 @@ class SmtpSink:
         sink = self
 
         class Handler:
+            async def handle_EHLO(self, server, session, envelope, hostname, responses):
+                session.host_name = hostname
+                return [responses[0], "250-PIPELINING", *responses[1:]] if sink.pipelining else responses
+
             async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
                 if sink.refuse_rcpt:
                     return sink.refuse_rcpt
