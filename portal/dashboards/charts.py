@@ -24,7 +24,8 @@ def _bars(categories, bars, *, line=None, horizontal=False, stack=False) -> dict
     if horizontal:
         category_axis.update(inverse=True, axisTick={"show": False})
     else:
-        category_axis["axisLabel"] = {**AXIS["axisLabel"], "interval": 0, "hideOverlap": True}
+        # Every name shown; many of them (the cities of the province) slanted to fit.
+        category_axis["axisLabel"] = {**AXIS["axisLabel"], "interval": 0, "rotate": 40 if len(categories) > 8 else 0}
     series = [
         {
             "type": "bar",
@@ -83,7 +84,7 @@ def _pie(items) -> dict:
                 "avoidLabelOverlap": True,
                 "itemStyle": {"borderColor": "#fff", "borderWidth": 2},
                 "label": {"formatter": "{b}\n{c}", "color": "#1d2433"},
-                "data": [{"name": name, "value": value} for name, value in items],
+                "data": [{"name": name, "value": value} for name, value in items if value],
             }
         ],
     }

@@ -168,8 +168,9 @@ class Num:
 
     @property
     def html(self) -> str:
-        """``{{ num.html }}``: the number, as a link to its list when it has one."""
-        if self.url:
+        """``{{ num.html }}``: the number, as a link to its list when it has one (a zero
+        stays plain: there is nothing behind it to see)."""
+        if self.url and self.value:
             return format_html('<a class="dash-num" href="{}">{}</a>', self.url, str(self))
         return escape(str(self))
 
@@ -208,6 +209,11 @@ class Place:
     complaints: Counter = field(default_factory=Counter)
     units: int = 0
     nums: dict = field(default_factory=dict)
+
+    @property
+    def shown(self) -> bool:
+        """A child region or unit always; the scope's own level only when it has records."""
+        return not self.own_level or any(self.problems.values()) or any(self.complaints.values())
 
 
 # --- the dashboard ----------------------------------------------------------------------------------
@@ -338,7 +344,7 @@ def dashboard(user, scope: Scope) -> Dashboard:
             domains=domains,
             complaint_categories=complaint_categories,
             accountability=accountability,
-            places=[place for place in places if not place.own_level or place.problems or place.complaints],
+            places=[place for place in places if place.shown],
         ),
     )
 

@@ -78,7 +78,8 @@ def test_every_linked_number_equals_its_list(world, people, units, who, where):
     body = response.content.decode()
     checked = 0
     for num in numbers:
-        assert num.url.replace("&", "&amp;") in body, num  # the page shows the link it was given
+        if num.value:  # the page shows the link it was given (a zero stays plain)
+            assert num.url.replace("&", "&amp;") in body, num
         assert list_total(client, user, num.url) == num.value, num
         checked += 1
     # overdue, key overdue, by state, by category (total and overdue), the places' overdue
