@@ -98,7 +98,7 @@ class OperatorComplaintForm(Styled, ComplaintFieldsMixin, forms.Form):
         label=_("义务监督员"), queryset=VolunteerSupervisor.objects.none(), required=False
     )
     source_name = forms.CharField(label=_("来源媒体/平台"), max_length=100, required=False)
-    source_url = forms.URLField(label=_("来源链接"), max_length=500, required=False)
+    source_url = forms.URLField(label=_("来源链接"), max_length=500, required=False, assume_scheme="https")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -345,154 +345,171 @@ def _seed_large(ctx: SeedContext) -> None:
     wanted = LARGE_COMPLAINTS - have
     if wanted <= 0:
         return
+    # Everything the rows need is read before the COPY starts: while it streams, its connection
+    # can run nothing else (a query from inside the generator would wait for the COPY forever).
+    plan = _LargePlan.prepare(ctx)
     indexes = _secondary_indexes()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for name, _definition in indexes:
             cursor.execute(f'DROP INDEX "{name}"')  # a name read from the catalogue
-    written = copy_rows(Complaint, COLUMNS, _large_rows(ctx, start=have, n=wanted))
+    written = copy_rows(Complaint, COLUMNS, plan.rows(start=have, n=wanted))
     with connection.cursor() as cursor:
         for _name, definition in indexes:
             cursor.execute(definition)
     ctx.count("complaints", written)
 
 
-def _large_rows(ctx: SeedContext, *, start: int, n: int) -> Iterator[list]:
-    """``n`` complaints numbered from ``start``: the same rows for the same seed, every time."""
-    from complaints.services import deadlines_from
+class _LargePlan:
+    """The reference data, routes, deadlines and texts of the large seed, computed up front."""
 
-    rng = random.Random(ctx.rng.random())  # noqa: S311 - demo data
-    rand = rng.random
-    ref = refdata()
-    now = timezone.now()
-    today = timezone.localdate()
-    span_seconds = LARGE_YEARS * 365 * 86400
-    regions = [
-        code for code, info in ref.regions.items() if info.level in ("county", "city") and ref.units_by_region.get(code)
-    ]
-    regions.sort()
-    categories = ref.categories_by_code
-    kinds = list(TEMPLATES)
-    weights = [KIND_WEIGHTS[t[0]] for t in TEMPLATES]
-    template_picks = rng.choices(range(len(kinds)), weights=weights, k=4096)
-    routes: dict[tuple, tuple] = {}
-    deadlines: dict[tuple, tuple] = {}
-    texts: dict[tuple, tuple[str, list[int]]] = {}
-    people = [_person(rng) for _ in range(50_000)]
-    hashes = [crypto.search_hash(phone, kind="phone") for _name, phone in people]
-    encrypt = crypto.encrypt
-    tz = timezone.get_current_timezone()
+    @classmethod
+    def prepare(cls, ctx: SeedContext) -> _LargePlan:
+        from complaints.services import deadlines_from
 
-    for i in range(start, start + n):
-        template_index = template_picks[int(rand() * 4096)]
-        kind, area, category_code, subject, template = kinds[template_index]
-        code = regions[int(rand() * len(regions))]
-        place = PLACES[int(rand() * len(PLACES))]
-        amount = (50, 100, 200, 500)[int(rand() * 4)]
-        key = (template_index, place, amount)
-        text = texts.get(key)
-        if text is None:
-            description = template.format(place=place, amount=amount)
-            text = texts[key] = (description, similarity.bigrams(subject, description))
-        category = categories.get(category_code) if category_code else None
-        subject_unit = ref.first_unit_of_kind(code, ("station",)) if category else None
-        route_key = (code, area, kind, category.id if category else None)
-        route = routes.get(route_key)
-        if route is None:
-            found = ref.route_complaint(
-                region=code,
-                area=area,
-                kind=kind,
-                unit_id=subject_unit.id if subject_unit else None,
-                category_id=category.id if category else None,
-            )
-            route = routes[route_key] = (
-                found.unit.id,
-                found.unit.region,
-                found.escalated,
-                subject_unit.id if subject_unit else None,
-            )
-        handling_unit, handling_region, escalated, unit_id = route
-        received = now - dt.timedelta(seconds=int(rand() * span_seconds))
-        day = received.astimezone(tz).date()
-        deadline_key = (day, kind)
-        limits = deadlines.get(deadline_key)
-        if limits is None:
-            d = deadlines_from(day, kind)
-            limits = deadlines[deadline_key] = (d.accept_deadline, d.deadline, d.warn_from, d.provisional)
-        accept_deadline, deadline, warn_from, provisional = limits
-        person = int(rand() * len(people))
-        name, phone = people[person]
-        age = (today - day).days
-        roll = rand()
-        accepted_at = replied_at = callback_at = closed_at = None
-        satisfaction = close_kind = close_reason = ""
-        if age > 45 or roll < age / 60:
-            status = "closed"
-            accepted_at = received + dt.timedelta(hours=6)
-            replied_at = received + dt.timedelta(days=3 + int(rand() * 10))
-            if rand() < 0.9:
-                callback_at = replied_at + dt.timedelta(days=1)
-                satisfaction = "satisfied" if rand() < 0.85 else "basic"
-                close_kind = "callback"
+        plan = cls()
+        plan.rng = random.Random(ctx.rng.random())  # noqa: S311 - demo data
+        ref = refdata()
+        plan.now = timezone.now()
+        plan.today = timezone.localdate()
+        plan.regions = sorted(
+            code
+            for code, info in ref.regions.items()
+            if info.level in ("county", "city") and ref.units_by_region.get(code)
+        )
+        plan.weights = [KIND_WEIGHTS[t[0]] for t in TEMPLATES]
+        plan.template_picks = plan.rng.choices(range(len(TEMPLATES)), weights=plan.weights, k=4096)
+        plan.people = [_person(plan.rng) for _ in range(50_000)]
+        plan.hashes = [crypto.search_hash(phone, kind="phone") for _name, phone in plan.people]
+        plan.tz = timezone.get_current_timezone()
+        plan.routes = {}
+        for code in plan.regions:
+            station = ref.first_unit_of_kind(code, ("station",))
+            for kind, area, category_code, *_text in TEMPLATES:
+                category = ref.categories_by_code.get(category_code) if category_code else None
+                subject_unit = station if category else None
+                found = ref.route_complaint(
+                    region=code,
+                    area=area,
+                    kind=kind,
+                    unit_id=subject_unit.id if subject_unit else None,
+                    category_id=category.id if category else None,
+                )
+                plan.routes[(code, area, kind, category_code)] = (
+                    found.unit.id,
+                    found.unit.region,
+                    found.escalated,
+                    subject_unit.id if subject_unit else None,
+                    category.id if category else None,
+                )
+        plan.deadlines = {}
+        first_day = (plan.now - dt.timedelta(days=LARGE_YEARS * 365 + 1)).astimezone(plan.tz).date()
+        for offset in range((plan.today - first_day).days + 1):
+            day = first_day + dt.timedelta(days=offset)
+            for kind in KIND_WEIGHTS:
+                d = deadlines_from(day, kind)
+                plan.deadlines[(day, kind)] = (d.accept_deadline, d.deadline, d.warn_from, d.provisional)
+        plan.texts = {}
+        for index, (_kind, _area, _category, subject, template) in enumerate(TEMPLATES):
+            for place in PLACES:
+                for amount in (50, 100, 200, 500):
+                    description = template.format(place=place, amount=amount)
+                    plan.texts[(index, place, amount)] = (description, similarity.bigrams(subject, description))
+        return plan
+
+    def rows(self, *, start: int, n: int) -> Iterator[list]:
+        """``n`` complaints numbered from ``start``: the same rows for the same seed, every time.
+        No database access in here (see ``_seed_large``)."""
+        rng, rand = self.rng, self.rng.random
+        now, today, tz = self.now, self.today, self.tz
+        span_seconds = LARGE_YEARS * 365 * 86400
+        regions, people, hashes = self.regions, self.people, self.hashes
+        encrypt = crypto.encrypt
+        for i in range(start, start + n):
+            template_index = self.template_picks[int(rand() * 4096)]
+            kind, area, category_code, subject, _template = TEMPLATES[template_index]
+            code = regions[int(rand() * len(regions))]
+            place = PLACES[int(rand() * len(PLACES))]
+            amount = (50, 100, 200, 500)[int(rand() * 4)]
+            text = self.texts[(template_index, place, amount)]
+            handling_unit, handling_region, escalated, unit_id, category_id = self.routes[
+                (code, area, kind, category_code)
+            ]
+            received = now - dt.timedelta(seconds=int(rand() * span_seconds))
+            day = received.astimezone(tz).date()
+            accept_deadline, deadline, warn_from, provisional = self.deadlines[(day, kind)]
+            person = int(rand() * len(people))
+            name, phone = people[person]
+            age = (today - day).days
+            roll = rand()
+            accepted_at = replied_at = callback_at = closed_at = None
+            satisfaction = close_kind = close_reason = ""
+            if age > 45 or roll < age / 60:
+                status = "closed"
+                accepted_at = received + dt.timedelta(hours=6)
+                replied_at = received + dt.timedelta(days=3 + int(rand() * 10))
+                if rand() < 0.9:
+                    callback_at = replied_at + dt.timedelta(days=1)
+                    satisfaction = "satisfied" if rand() < 0.85 else "basic"
+                    close_kind = "callback"
+                else:
+                    close_kind, close_reason = "no_callback", "多次联系未接通"
+                closed_at = (callback_at or replied_at) + dt.timedelta(hours=2)
+            elif roll < 0.15:
+                status = "received"
+            elif roll < 0.7:
+                status, accepted_at = "accepted", received + dt.timedelta(hours=6)
+            elif roll < 0.9:
+                status, accepted_at = "replied", received + dt.timedelta(hours=6)
+                replied_at = received + dt.timedelta(days=2)
             else:
-                close_kind, close_reason = "no_callback", "多次联系未接通"
-            closed_at = (callback_at or replied_at) + dt.timedelta(hours=2)
-        elif roll < 0.15:
-            status = "received"
-        elif roll < 0.7:
-            status, accepted_at = "accepted", received + dt.timedelta(hours=6)
-        elif roll < 0.9:
-            status, accepted_at = "replied", received + dt.timedelta(hours=6)
-            replied_at = received + dt.timedelta(days=2)
-        else:
-            status, accepted_at = "called_back", received + dt.timedelta(hours=6)
-            replied_at = received + dt.timedelta(days=2)
-            callback_at, satisfaction = replied_at + dt.timedelta(days=1), "satisfied"
-        description, grams = text
-        yield [
-            f"DM{received.year}{i:08d}",
-            Channel.HOTLINE_12328 if rand() < 0.7 else Channel.WEB,
-            "",
-            kind,
-            area,
-            category.id if category else None,
-            subject,
-            description,
-            place,
-            "",
-            "",
-            name,
-            encrypt(phone, kind="phone"),
-            hashes[person],
-            None,
-            "",
-            _plate(rng) if rand() < 0.3 else "",
-            code,
-            unit_id,
-            handling_unit,
-            handling_region,
-            escalated,
-            status,
-            1,
-            received,
-            accept_deadline,
-            deadline,
-            warn_from,
-            1,
-            provisional,
-            0,
-            accepted_at,
-            replied_at,
-            callback_at,
-            satisfaction,
-            closed_at,
-            close_kind,
-            close_reason,
-            0,
-            0,
-            0,
-            grams,
-            0,
-            closed_at or replied_at or received,
-        ]
+                status, accepted_at = "called_back", received + dt.timedelta(hours=6)
+                replied_at = received + dt.timedelta(days=2)
+                callback_at, satisfaction = replied_at + dt.timedelta(days=1), "satisfied"
+            description, grams = text
+            yield [
+                f"DM{received.year}{i:08d}",
+                Channel.HOTLINE_12328 if rand() < 0.7 else Channel.WEB,
+                "",
+                kind,
+                area,
+                category_id,
+                subject,
+                description,
+                place,
+                "",
+                "",
+                name,
+                encrypt(phone, kind="phone"),
+                hashes[person],
+                None,
+                "",
+                _plate(rng) if rand() < 0.3 else "",
+                code,
+                unit_id,
+                handling_unit,
+                handling_region,
+                escalated,
+                status,
+                1,
+                received,
+                accept_deadline,
+                deadline,
+                warn_from,
+                1,
+                provisional,
+                0,
+                accepted_at,
+                replied_at,
+                callback_at,
+                satisfaction,
+                closed_at,
+                close_kind,
+                close_reason,
+                0,
+                0,
+                0,
+                grams,
+                0,
+                closed_at or replied_at or received,
+            ]

@@ -681,15 +681,16 @@ def public_track(request):
         return _too_many(request, "complaints/public_track.html", {"form": TrackForm(request.POST)}, "public-track")
     form = TrackForm(request.POST)
     complaint = None
-    if form.is_valid():
+    valid = form.is_valid()
+    if valid:
         complaint = selectors.public_status(form.cleaned_data["tracking_number"], form.cleaned_data["phone_last4"])
-        if complaint is None:
+        if complaint is None:  # a well-formed question whose answer is "none": not an HTTP error
             form.add_error(None, _("没有找到匹配的投诉，请核对受理编号和手机号后四位。"))
     return render(
         request,
         "complaints/public_track.html",
         {"form": form, "result": complaint, "steps": _public_steps(complaint) if complaint else []},
-        status=200 if complaint else 400 if form.errors else 200,
+        status=200 if valid else 400,
     )
 
 
