@@ -295,6 +295,17 @@ def complaint_timeline(complaint: Complaint) -> list[TimelineEntry]:
     return entries
 
 
+def callback_due(complaint: Complaint) -> dt.date | None:
+    """When a replied complaint is due its callback: ``callback_days`` working days after the
+    reply (the next working day by default); None when no callback is waiting."""
+    if complaint.status != S.REPLIED or complaint.replied_at is None:
+        return None
+    from complaints.services import _plain
+
+    days = refdata().limit(complaint.kind).callback_days
+    return _plain(add_working_days(timezone.localdate(complaint.replied_at), days))
+
+
 def problems_for(complaint: Complaint):
     """The problems this complaint raised (the other side of ``ProblemLink``)."""
     from cases.models import Problem

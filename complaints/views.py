@@ -218,6 +218,7 @@ def _detail_context(request, complaint, **extra):
     above = services.is_level_above(request.user, complaint) and has_cap(request.user, Cap.VERIFY)
     return {
         "complaint": complaint,
+        "callback_due": selectors.callback_due(complaint),
         "timeline": selectors.complaint_timeline(complaint),
         "move_forms": _move_forms(request, complaint, bound=extra.pop("bound", None)),
         "problems": list(selectors.problems_for(complaint)),

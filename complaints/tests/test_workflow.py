@@ -33,6 +33,7 @@ def test_the_loop_accept_reply_callback_close(submit, people):
         move(county, complaint, "reply")
     complaint = move(county, complaint, "reply", reason="已核实并处理。", reply_method="sms")
     assert complaint.status == "replied" and complaint.replies.get().method == "sms"
+    assert selectors.callback_due(complaint) == add_working_days(timezone.localdate(), 1)
     with pytest.raises(ConflictError):  # cannot close before the callback
         move(county, complaint, "close")
     complaint = services.complaint_callback(
