@@ -17,9 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
+from xml.sax.saxutils import escape
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,7 +29,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
 from cases.models import Category, Problem
@@ -71,6 +72,26 @@ LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
     LedgerColumn("状态", "status", importable=False, width=10),
 )
 HEADER_OF = {column.key: column.header for column in LEDGER_COLUMNS}
+# What ``ProblemResource.export_rows`` reads, in the ledger's column order.
+EXPORT_VALUES = (
+    "code",
+    "title",
+    "description",
+    "category__name",
+    "category__parent__name",
+    "source",
+    "severity",
+    "region_id",
+    "unit__name",
+    "domain__name",
+    "is_key",
+    "first_responsible",
+    "deputy_in_charge",
+    "handling_department",
+    "found_on",
+    "deadline",
+    "status",
+)
 
 YES, NO = "是", "否"
 TRUE_WORDS = frozenset({YES, "y", "yes", "true", "1", "√", "重点"})
@@ -285,6 +306,39 @@ class ProblemResource(resources.ModelResource):
             value = mask(kind, value)
         return safe_cell(value)
 
+    def export_rows(self, queryset):
+        """For each problem what ``export_resource`` gives, read as plain values in one query
+        (no model instances, no widget call per cell): the ledger export at provincial scale."""
+        shared = ambiguous_category_names()
+        labels = {name: self.fields[name].widget.labels for name in ("source", "severity", "status")}
+        keys = [column.key for column in LEDGER_COLUMNS]
+        personal = [(keys.index(field), kind) for field, kind in self.personal.items() if field in keys]
+        values = queryset.values_list(*EXPORT_VALUES).iterator(chunk_size=5000)
+        for code, title, text, name, parent, source, severity, region, unit, domain, *rest in values:
+            is_key, first, deputy, department, found_on, deadline, status = rest
+            row = [
+                code,
+                title,
+                text,
+                f"{parent} / {name}" if parent and name in shared else name,
+                labels["source"].get(source, source),
+                labels["severity"].get(severity, severity),
+                region,
+                unit,
+                domain,
+                YES if is_key else NO,
+                first,
+                deputy,
+                department,
+                found_on,
+                deadline,
+                labels["status"].get(status, status),
+            ]
+            for index, kind in personal:
+                if row[index]:
+                    row[index] = mask(kind, row[index])
+            yield [safe_cell(value) for value in row]
+
     # import, row by row (the benchmark's baseline; the portal imports with cases.imports)
     def before_save_instance(self, instance, row, **kwargs):
         from cases.services import next_problem_codes
@@ -326,36 +380,177 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 
 
-def write_header(sheet, columns=LEDGER_COLUMNS) -> None:
-    """Widths and a bold header row; for a write-only sheet call it before any other row."""
-    from openpyxl.utils import get_column_letter
+# --- writing .xlsx fast -------------------------------------------------------------------------
+# openpyxl's streaming mode costs about 10 µs a cell and writes every string inline with CJK as
+# character references (eight bytes a character); the province's 200,000 problems came to
+# 280 MB of sheet XML in 8 minutes. ``LedgerWriter`` streams the sheet the way Excel saves one
+# (shared strings, a <dimension>, date cells, a frozen, styled header) straight into the zip.
 
-    for i, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = column.width
-    cells = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cells.append(cell)
-    sheet.append(cells)
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+# XML 1.0 cannot carry these control characters (openpyxl refuses them too)
+ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+STYLE_DATE, STYLE_HEADER = 1, 2
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+class LedgerWriter:
+    """``append`` rows of str, int, float, bool, date or None; ``close`` finishes the file."""
+
+    def __init__(self, target, *, sheet_name: str, headers: list[str], widths: list[int], rows: int):
+        self.zip = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+        self.sheet_name = sheet_name
+        self.letters = [_column_letter(i) for i in range(len(headers))]
+        self.strings: dict[str, int] = {}
+        self.number = 0
+        self.sheet = self.zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
+        cols = "".join(
+            f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>' for i, width in enumerate(widths, start=1)
+        )
+        self.sheet.write(
+            (
+                f'{_XML}<worksheet xmlns="{MAIN_NS}"><dimension ref="A1:{self.letters[-1]}{rows + 1}"/>'
+                '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
+                f' state="frozen"/></sheetView></sheetViews><cols>{cols}</cols><sheetData>'
+            ).encode()
+        )
+        self._buffer: list[str] = []
+        self.append(headers, style=STYLE_HEADER)
+
+    def _string(self, text: str) -> int:
+        index = self.strings.get(text)
+        if index is None:
+            index = self.strings[text] = len(self.strings)
+        return index
+
+    def append(self, values, *, style: int | None = None) -> None:
+        self.number += 1
+        number = self.number
+        styled = f' s="{style}"' if style else ""
+        cells = []
+        for letter, value in zip(self.letters, values, strict=False):
+            if value is None or value == "":
+                continue
+            kind = value.__class__
+            if kind is str:
+                cells.append(f'<c r="{letter}{number}"{styled} t="s"><v>{self._string(value)}</v></c>')
+            elif kind is bool:
+                cells.append(f'<c r="{letter}{number}"{styled} t="b"><v>{int(value)}</v></c>')
+            elif kind is dt.date:
+                cells.append(f'<c r="{letter}{number}" s="{STYLE_DATE}"><v>{(value - EXCEL_EPOCH).days}</v></c>')
+            elif kind is int or kind is float:
+                cells.append(f'<c r="{letter}{number}"{styled}><v>{value!r}</v></c>')
+            else:
+                cells.append(f'<c r="{letter}{number}"{styled} t="s"><v>{self._string(str(value))}</v></c>')
+        self._buffer.append(f'<row r="{number}">{"".join(cells)}</row>')
+        if len(self._buffer) >= 1000:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.sheet.write("".join(self._buffer).encode())
+        self._buffer.clear()
+
+    def close(self) -> None:
+        self._flush()
+        self.sheet.write(b"</sheetData></worksheet>")
+        self.sheet.close()
+
+        def si(text: str) -> str:
+            text = escape(ILLEGAL_XML.sub("", text))
+            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+            return f"<si><t{space}>{text}</t></si>"
+
+        count = len(self.strings)
+        with self.zip.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+            part.write(f'{_XML}<sst xmlns="{MAIN_NS}" count="{count}" uniqueCount="{count}">'.encode())
+            batch = []
+            for text in self.strings:
+                batch.append(si(text))
+                if len(batch) >= 5000:
+                    part.write("".join(batch).encode())
+                    batch.clear()
+            part.write(("".join(batch) + "</sst>").encode())
+        parts = {
+            "[Content_Types].xml": (
+                f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+                f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
+                f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
+                f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_CT}.sharedStrings+xml"/></Types>'
+            ),
+            "_rels/.rels": (
+                f'{_XML}<Relationships xmlns="{_PKG_REL}">'
+                f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            ),
+            "xl/workbook.xml": (
+                f'{_XML}<workbook xmlns="{MAIN_NS}" xmlns:r="{_REL}"><sheets>'
+                f'<sheet name="{escape(self.sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+            ),
+            "xl/_rels/workbook.xml.rels": (
+                f'{_XML}<Relationships xmlns="{_PKG_REL}">'
+                f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+                f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/>'
+                f'<Relationship Id="rId3" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+            ),
+            "xl/styles.xml": (
+                f'{_XML}<styleSheet xmlns="{MAIN_NS}">'
+                '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
+                '<fonts count="2"><font><sz val="11"/><name val="等线"/></font>'
+                '<font><b/><sz val="11"/><color rgb="FFFFFFFF"/><name val="等线"/></font></fonts>'
+                '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+                '<fill><patternFill patternType="gray125"/></fill>'
+                '<fill><patternFill patternType="solid"><fgColor rgb="FF1F4E79"/><bgColor indexed="64"/>'
+                "</patternFill></fill></fills>"
+                '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+                '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+                '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+                '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+                '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
+                '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+                "</styleSheet>"
+            ),
+        }
+        for name, content in parts.items():
+            self.zip.writestr(name, content)
+        self.zip.close()
+
+
+# --- export -------------------------------------------------------------------------------------
 
 
 def ledger_export(*, actor, params: Mapping | None = None) -> tuple[str, bytes, int]:
     """The filtered, scoped problem list as an .xlsx ledger: (file name, content, rows).
     Audited as ``problem.export`` with the filters and the row count."""
-    queryset = problems_for_export(actor, params).select_related("category__parent", "region", "unit", "domain")
+    queryset = problems_for_export(actor, params)
+    total = min(queryset.count(), EXPORT_MAX_ROWS)
     resource = ProblemResource(user=actor)
-    resource.fields["category"].widget._ambiguous = ambiguous_category_names()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(LEDGER_SHEET)
-    sheet.freeze_panes = "A2"
-    write_header(sheet)
-    rows = 0
-    for problem in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=2000):
-        sheet.append(resource.export_resource(problem))
-        rows += 1
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    writer = LedgerWriter(
+        buffer,
+        sheet_name=LEDGER_SHEET,
+        headers=resource.get_export_headers(),
+        widths=[column.width for column in LEDGER_COLUMNS],
+        rows=total,
+    )
+    rows = 0
+    for values in resource.export_rows(queryset[:total]):
+        writer.append(values)
+        rows += 1
+    writer.close()
     filters = {key: (params.getlist(key) if hasattr(params, "getlist") else params[key]) for key in (params or {})}
     with transaction.atomic():
         audit_record(
