@@ -290,13 +290,14 @@ def _column_index(ref: str) -> int:
     return index
 
 
-def _free(element) -> None:
-    """Drop a parsed element and the ones before it: memory stays flat whatever the sheet."""
+def _free(element, count: int) -> None:
+    """Empty a parsed element; every 1,000th call also drops the emptied ones before it, so
+    memory stays flat whatever the sheet (deleting on every call costs more than parsing)."""
     element.clear()
-    parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
+    if count % 1000 == 0:
+        parent = element.getparent()
+        if parent is not None:
+            del parent[: parent.index(element)]
 
 
 class SheetReader:
@@ -350,17 +351,16 @@ class SheetReader:
         if name not in self.archive.namelist():
             return []
         strings = []
+        t_tag, rph_tag = f"{SPREADSHEET_NS}t", f"{SPREADSHEET_NS}rPh"
         with self.archive.open(name) as part:
-            for _event, item in etree.iterparse(part, tag=f"{SPREADSHEET_NS}si", **XML_OPTIONS):
-                # rich text runs joined; phonetic guides (<rPh>) left out
-                strings.append(
-                    "".join(
-                        t.text or ""
-                        for t in item.iter(f"{SPREADSHEET_NS}t")
-                        if t.getparent().tag != f"{SPREADSHEET_NS}rPh"
-                    )
-                )
-                _free(item)
+            for count, (_event, item) in enumerate(
+                etree.iterparse(part, tag=f"{SPREADSHEET_NS}si", **XML_OPTIONS), start=1
+            ):
+                if len(item) == 1 and item[0].tag == t_tag:  # plain text, the common case
+                    strings.append(item[0].text or "")
+                else:  # rich text runs joined; phonetic guides (<rPh>) left out
+                    strings.append("".join(t.text or "" for t in item.iter(t_tag) if t.getparent().tag != rph_tag))
+                _free(item, count)
         return strings
 
     def _date_styles(self, name: str) -> frozenset[int]:
@@ -382,33 +382,36 @@ class SheetReader:
     def rows(self) -> Iterator[tuple[int, tuple]]:
         ns = SPREADSHEET_NS
         c_tag, v_tag, f_tag, is_tag, t_tag = f"{ns}c", f"{ns}v", f"{ns}f", f"{ns}is", f"{ns}t"
-        shared, date_styles = self.shared, self.date_styles
+        shared = self.shared
+        date_styles = {str(index) for index in self.date_styles}  # compared with the raw s="..."
         epoch = MAC_EPOCH if self.date1904 else WINDOWS_EPOCH
-        number = 0
+        number = count = 0
         with self.archive.open(self.sheet_part) as part:
             for _event, row in etree.iterparse(part, tag=f"{ns}row", **XML_OPTIONS):
+                count += 1
                 number = int(row.get("r") or number + 1)
                 values: list = []
                 position = 0
                 for cell in row:  # <c> elements; a cell's first child says what it holds
                     if cell.tag != c_tag:
                         continue
-                    attrib = cell.attrib
-                    ref = attrib.get("r")
-                    if ref:
-                        position = _column_index(ref)
+                    ref = cell.get("r")
+                    if ref:  # "B12": one letter is the common case
+                        position = ord(ref[0]) - 65 if ref[1] <= "9" else _column_index(ref)
                     value = None
                     for child in cell:
                         tag = child.tag
                         if tag == v_tag:
                             raw = child.text or ""
-                            kind = attrib.get("t", "n")
+                            kind = cell.get("t")
                             if kind == "s":
                                 value = shared[int(raw)]
-                            elif kind == "n":
-                                value = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
-                                style = attrib.get("s")
-                                if style is not None and int(style) in date_styles:
+                            elif kind is None or kind == "n":
+                                try:
+                                    value = int(raw)
+                                except ValueError:
+                                    value = float(raw)
+                                if cell.get("s") in date_styles:
                                     value = from_excel(value, epoch)
                             elif kind == "b":
                                 value = raw.strip() in ("1", "true")
@@ -428,11 +431,16 @@ class SheetReader:
                         else:
                             continue  # <extLst> and the like
                         break
-                    if position >= len(values):
-                        values.extend([None] * (position + 1 - len(values)))
-                    values[position] = value
+                    filled = len(values)
+                    if position == filled:
+                        values.append(value)
+                    elif position > filled:
+                        values.extend([None] * (position - filled))
+                        values.append(value)
+                    else:
+                        values[position] = value
                     position += 1
-                _free(row)
+                _free(row, count)
                 yield number, tuple(values)
 
 
@@ -508,15 +516,20 @@ def _choices(choices) -> dict[str, str]:
 # Cleaners: a raw cell in, a clean value out, or CellError with the message for that cell.
 
 
+def _normalise(text: str) -> str:
+    """A text cell as the ledger means it: trimmed, the export's neutralising apostrophe undone
+    ("'=1+1" was written for "=1+1"). Done once per cell as the row is read."""
+    text = text.strip()
+    if text[:1] == "'" and text[1:2] and text[1] in FORMULA_PREFIXES:
+        text = text[1:]
+    return text
+
+
 def _text(raw) -> str:
+    if raw.__class__ is str:
+        return raw  # already normalised
     if raw is None:
         return ""
-    if isinstance(raw, str):
-        text = raw.strip()
-        # undo the export's neutralising apostrophe ("'=1+1" was written for "=1+1")
-        if text[:1] == "'" and text[1:2] and text[1] in FORMULA_PREFIXES:
-            text = text[1:]
-        return text
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     if isinstance(raw, dt.datetime | dt.date):
@@ -525,14 +538,16 @@ def _text(raw) -> str:
 
 
 def _required(raw) -> str:
-    text = _text(raw)
+    text = raw if raw.__class__ is str else _text(raw)
     if not text:
         raise CellError(_("必填，不能为空"))
     return text
 
 
 def _limited(raw, limit: int, required: bool = False) -> str:
-    text = _required(raw) if required else _text(raw)
+    text = raw if raw.__class__ is str else _text(raw)
+    if required and not text:
+        raise CellError(_("必填，不能为空"))
     if len(text) > limit:
         raise CellError(_("超过 %(n)s 个字") % {"n": limit})
     return text
@@ -688,10 +703,12 @@ def _validate_rows(actor, columns: dict[str, int], rows, progress) -> LedgerRepo
         raw = {}
         for key, index in importable:
             value = values[index]
-            if isinstance(value, str) and value.startswith("="):
-                report.add(number, HEADER_OF[key], formula)
-            else:
-                raw[key] = value
+            if value.__class__ is str:
+                if value[:1] == "=":
+                    report.add(number, HEADER_OF[key], formula)
+                    continue
+                value = _normalise(value)
+            raw[key] = value
         row = _Row(report, number, raw)
 
         code = row.get("code", _code) or ""

@@ -153,6 +153,20 @@ def test_export_is_scoped_neutralised_filtered_and_audited(people):
     assert event.changes["rows"] == 3 and event.actor_username == "province"
 
 
+def test_the_fast_export_rows_equal_the_resources_own_rendering(people):
+    mine = register(people["county"], people["units"]["410105"], title=INJECTION, is_key=True)
+    services.problem_transition(actor=people["city"], problem_id=mine.pk, move="assign")
+    register(people["county"], people["units"]["410105"], title="-1", first_responsible="")
+    problem = register(people["county"], people["units"]["410105"], title="乱罚款类")
+    Problem.objects.filter(pk=problem.pk).update(category=Category.objects.get(code="sanluan-fines"))
+    resource = ProblemResource(user=people["province"])
+    queryset = Problem.objects.order_by("pk")
+    fast = list(resource.export_rows(queryset))
+    slow = [resource.export_resource(p) for p in queryset.select_related("category__parent", "region", "unit")]
+    assert fast == slow
+    assert fast[2][3] == '公路"三乱" / 乱罚款'  # a shared name is written with its class
+
+
 def test_export_view_needs_the_export_capability(people, client):
     register(people["county"], people["units"]["410105"])
     client.force_login(people["county"])
@@ -163,6 +177,19 @@ def test_export_view_needs_the_export_capability(people, client):
     assert len(sheet_rows(response.content)) == 2
     client.force_login(people["admin"])  # the system administrator reads, but does not export
     assert client.get(reverse("cases:ledger-export")).status_code == 404
+
+
+def test_a_column_registered_as_personal_data_is_exported_masked(people, monkeypatch):
+    from portal.core import personal_data
+
+    register(people["county"], people["units"]["410105"], first_responsible="王建国")
+    monkeypatch.setitem(
+        personal_data.REGISTRY,
+        ("cases.problem", "first_responsible"),
+        personal_data.PersonalField("cases.problem", "first_responsible", "name", lambda user: Problem.objects.all()),
+    )
+    rows = sheet_rows(ledger_export(actor=people["county"], params={})[1])
+    assert rows[1][HEADERS.index("第一责任人")] == "王**"
 
 
 # --- the template ----------------------------------------------------------------------------------
