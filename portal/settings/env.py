@@ -75,8 +75,39 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
+def _embedded_run_dir():
+    """var/run of this checkout (or PORTAL_VAR_DIR): where `make run` keeps its servers."""
+    import os
+    from pathlib import Path
+
+    base = os.environ.get("PORTAL_VAR_DIR") or str(Path(__file__).resolve().parents[2] / "var")
+    return Path(base) / "run"
+
+
+def _is_local_settings() -> bool:
+    import os
+
+    return os.environ.get("DJANGO_SETTINGS_MODULE", "portal.settings.local").endswith(".local")
+
+
+def local_default_database() -> str | None:
+    """With the local settings and no DATABASE_URL, `make run`'s embedded PostgreSQL (so
+    `manage.py shell` or `makemigrations` work beside a running portal)."""
+    return f"postgres://postgres@/{_embedded_run_dir() / 'pg'}/portal" if _is_local_settings() else None
+
+
+def local_default_redis() -> str | None:
+    if not _is_local_settings():
+        return None
+    try:
+        port = int((_embedded_run_dir() / "redis" / "port").read_text())
+    except (OSError, ValueError):
+        port = 6379
+    return f"redis://127.0.0.1:{port}/0"
+
+
 def env_database(name: str = "DATABASE_URL", default: str | None = None) -> dict:
-    raw = env.str(name, default=default)
+    raw = env.str(name, default=default if default is not None else local_default_database())
     if raw is None:
         raise SettingError(
             f"{name} is not set; run through 'make run' / 'make test' (they start an embedded "
@@ -99,7 +130,7 @@ def env_database(name: str = "DATABASE_URL", default: str | None = None) -> dict
 
 
 def env_redis(name: str = "REDIS_URL", default: str | None = None) -> str:
-    raw = env.str(name, default=default)
+    raw = env.str(name, default=default if default is not None else local_default_redis())
     if raw is None:
         raise SettingError(
             f"{name} is not set; run through 'make run' / 'make test' (they start an embedded Redis) "
