@@ -35,7 +35,8 @@ DEFAULTS: dict[str, object] = {
         {"step": "requested", "offset": 0, "kind": "extension", "audience": ["level_above"]},
         {"step": "waiting", "offset": 2, "kind": "extension", "audience": ["level_above"]},
     ],
-    # Complaint time limits: the yellow and red lights of complaints/selectors.py.
+    # Complaint time limits: the yellow and red lights of complaints/selectors.py (each
+    # complaint's own yellow day and deadline; no offsets here).
     "COMPLAINT_STEPS": [
         {"step": "yellow", "kind": "light", "audience": ["chain"]},
         {"step": "red", "kind": "light", "audience": ["chain", "level_above"]},

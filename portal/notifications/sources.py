@@ -22,7 +22,6 @@ import logging
 from collections import namedtuple
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -394,132 +393,139 @@ def _day_after_start(day: dt.date) -> dt.datetime:
 
 # --- complaint time limits (lights) ---------------------------------------------------------
 
+CASEWORK_ROLES = ["county_officer", "city_staff", "province_staff"]
+
 
 class ComplaintLightSource(AlertSource):
-    """Complaints whose handling time limit turned yellow or red (complaints/selectors.py).
+    """Open complaints whose handling time limit shows a light (complaints/selectors.py): yellow
+    from the complaint's own ``deadline_warn_from`` (working days before the deadline, per its
+    class), red once the ``deadline`` has passed. Set-based over the complaint app's partial
+    index of open complaints by yellow day (``complaint_open_warn_idx``); the deadline version
+    makes an extended or rerouted complaint owe its lights again.
 
-    The lights are the complaint app's rule: ``complaint_light_thresholds(today)`` there
-    gives, per light, the latest deadline that shows it, so this stays one INSERT ... SELECT.
-    Until the complaint model exists the source is simply unavailable.
+    Recipients: the handling unit's caseworkers (else the handling region's), and on red the
+    level above the handling region.
     """
 
     name = "complaint"
     steps_setting = "COMPLAINT_STEPS"
 
-    def _model(self):
+    @staticmethod
+    def _model():
         try:
             from complaints.models import Complaint
         except ImportError:
             return None
         return Complaint
 
-    def _light_thresholds(self, today):
-        try:
-            from complaints.selectors import complaint_light_thresholds
-        except ImportError:
-            return None
-        return complaint_light_thresholds(today)
-
     def available(self) -> bool:
         model = self._model()
         if model is None:
             return False
         names = {f.name for f in model._meta.get_fields()}
-        return {"deadline", "status"} <= names and self._light_thresholds(timezone.localdate()) is not None
+        return {"deadline", "deadline_warn_from", "deadline_version", "handling_unit", "handling_region"} <= names
 
     def owed_sql(self, *, today, run_id, thresholds):
         model = self._model()
-        lights = self._light_thresholds(today) or {}
-        steps = [s for s in self.steps() if s.step in lights]
-        if not steps:
+        steps = {s.step for s in self.steps()}
+        if not steps & {"yellow", "red"}:
             return None
-        order = sorted(steps, key=lambda s: lights[s.step])  # the earliest threshold is the latest light
-        cases, params = [], []
-        for step in order:
-            cases.append("WHEN c.deadline <= %s THEN %s")
-            params += [lights[step.step], step.step]
-        open_states = [str(s) for s in getattr(model, "OPEN_STATES", ())]
-        state_sql = f"c.status IN ({', '.join(['%s'] * len(open_states))})" if open_states else "TRUE"
-        version = "c.deadline_version" if any(f.name == "deadline_version" for f in model._meta.fields) else "1"
-        is_datetime = model._meta.get_field("deadline").get_internal_type() == "DateTimeField"
-        due = "(c.deadline AT TIME ZONE %s)::date" if is_datetime else "c.deadline"
-        due_params = [settings.TIME_ZONE] if is_datetime else []
+        open_states = [str(s) for s in model.OPEN_STATES]
+        placeholders = ", ".join(["%s"] * len(open_states))
+        red_only = "" if "yellow" in steps else "AND c.deadline < %s"
+        step = "CASE WHEN c.deadline < %s THEN 'red' ELSE 'yellow' END" if "red" in steps else "'yellow'"
+        step_params = [today] if "red" in steps else []
         sql = f"""
-            SELECT %s AS source, c.id AS subject_id, 'light' AS kind, CASE {" ".join(cases)} END AS step,
-                   {version} AS version, {due} AS due_on, %s::date AS fire_on, %s::bigint AS run_id
-              FROM {model._meta.db_table} c
-             WHERE {state_sql} AND c.deadline <= %s
+            SELECT %s AS source, c.id AS subject_id, 'light' AS kind, {step} AS step,
+                   c.deadline_version AS version, c.deadline AS due_on, %s::date AS fire_on, %s::bigint AS run_id
+              FROM complaints_complaint c
+             WHERE c.status IN ({placeholders}) AND c.deadline_warn_from <= %s {red_only}
         """  # noqa: S608 - fixed fragments and placeholders; values are parameters
-        latest = max(lights[s.step] for s in steps)
-        return sql, [self.name, *params, *due_params, today, run_id, *open_states, latest]
+        return sql, [
+            self.name,
+            *step_params,
+            today,
+            run_id,
+            *open_states,
+            today,
+            *([] if "yellow" in steps else [today]),
+        ]
 
     def recipients_sql(self):
-        model = self._model()
-        table = model._meta.db_table
-        fields = {f.name: f for f in model._meta.fields}
-        people = [f.column for name, f in fields.items() if name in ("handler_user", "assignee", "handler")]
         values, params = _audience_values(self.steps())
-        chain = (
-            f"SELECT x FROM unnest(ARRAY[{', '.join('c2.' + col for col in people)}]::bigint[]) AS x "  # noqa: S608
-            "WHERE aud.chain AND x IS NOT NULL"
-            if people
-            else "SELECT NULL::bigint WHERE FALSE"
-        )
-        region_col = fields["region"].column if "region" in fields else None
-        region_join = f"JOIN regions_region rg ON rg.code = c2.{region_col}" if region_col else ""
-        above = (
-            """SELECT u.id FROM accounts_user u
-                WHERE aud.level_above AND u.is_active AND u.region_id = coalesce(rg.parent_id, rg.code)
-                  AND u.roles && %s::varchar[]"""
-            if region_col
-            else "SELECT NULL::bigint WHERE FALSE AND %s::varchar[] IS NULL"
-        )
-        fallback = (
-            f"""SELECT u.id FROM accounts_user u
-                 WHERE aud.chain AND u.is_active AND u.region_id = c2.{region_col} AND u.roles && %s::varchar[]
-                   AND {" AND ".join(f"c2.{col} IS NULL" for col in people) or "TRUE"}"""  # noqa: S608 - fixed fragments and placeholders; values are parameters
-            if region_col
-            else "SELECT NULL::bigint WHERE FALSE AND %s::varchar[] IS NULL"
-        )
         sql = f"""
             SELECT c.id AS alert_id, r.user_id
               FROM claimed c
-              JOIN {table} c2 ON c2.id = c.subject_id
-              {region_join}
+              JOIN complaints_complaint co ON co.id = c.subject_id
+              JOIN regions_region rg ON rg.code = co.handling_region_id
               JOIN (VALUES {values}) AS aud(step, chain, city, province, level_above) ON aud.step = c.step
-             CROSS JOIN LATERAL ({chain} UNION ALL {fallback} UNION ALL {above}) r(user_id)
+             CROSS JOIN LATERAL (
+                    SELECT u.id AS user_id FROM accounts_user u
+                     WHERE aud.chain AND u.is_active AND u.unit_id = co.handling_unit_id
+                       AND u.roles && %s::varchar[]
+                 UNION ALL
+                    -- nobody in the handling unit: the handling region's caseworkers
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.chain AND u.is_active AND u.region_id = co.handling_region_id
+                       AND u.roles && %s::varchar[]
+                       AND NOT EXISTS (SELECT 1 FROM accounts_user u2 WHERE u2.unit_id = co.handling_unit_id
+                                          AND u2.is_active AND u2.roles && %s::varchar[])
+                 UNION ALL
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.city AND u.is_active AND u.region_id = split_part(rg.path, '/', 2)
+                       AND u.roles && %s::varchar[]
+                 UNION ALL
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.province AND u.is_active AND u.region_id = %s AND u.roles && %s::varchar[]
+                 UNION ALL
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.level_above AND u.is_active AND u.region_id = coalesce(rg.parent_id, rg.code)
+                       AND u.roles && %s::varchar[]
+             ) r
              WHERE c.source = %s
         """  # noqa: S608 - fixed fragments and placeholders; values are parameters
-        return sql, [*params, ["county_officer", "city_staff"], ["city_staff", "province_staff"], self.name]
+        return sql, [
+            *params,
+            CASEWORK_ROLES,
+            CASEWORK_ROLES,
+            CASEWORK_ROLES,
+            ["city_staff"],
+            PROVINCE_CODE,
+            ["province_staff"],
+            ["city_staff", "province_staff"],
+            self.name,
+        ]
 
     def render(self, alerts, *, today):
         model = self._model()
-        complaints = {c.pk: c for c in model.objects.filter(pk__in={a.subject_id for a in alerts})}
-        open_states = {str(s) for s in getattr(model, "OPEN_STATES", ())}
+        complaints = {
+            row[0]: row
+            for row in model.objects.filter(pk__in={a.subject_id for a in alerts}).values_list(
+                "pk", "tracking_number", "subject", "deadline", "deadline_version", "status"
+            )
+        }
+        open_states = {str(s) for s in model.OPEN_STATES}
+        texts = {
+            "red": _("投诉办理红灯：%(code)s「%(subject)s」已超过办理时限 %(deadline)s"),
+            "yellow": _("投诉办理黄灯：%(code)s「%(subject)s」将于 %(deadline)s 到期"),
+            "body": _("投诉 %(code)s「%(subject)s」的办理时限为 %(deadline)s，请及时办理、答复并回访。"),
+            "sms_prefix": _("【河南交通执法监督】"),
+        }
         out = {}
         for alert in alerts:
-            complaint = complaints.get(alert.subject_id)
-            if complaint is None or (open_states and complaint.status not in open_states):
-                out[alert.pk] = None
+            row = complaints.get(alert.subject_id)
+            if row is None or row[5] not in open_states or row[4] != alert.version:
+                out[alert.pk] = None  # closed or given a new time limit since the sweep
                 continue
-            label = getattr(complaint, "code", None) or f"#{complaint.pk}"
-            deadline = complaint.deadline
-            if alert.step == "red":
-                title = _("投诉办理红灯：%(code)s 已超过办理时限") % {"code": label}
-                level = "danger"
-            else:
-                title = _("投诉办理黄灯：%(code)s 即将到期") % {"code": label}
-                level = "warning"
-            body = _("投诉 %(code)s 的办理时限为 %(deadline)s，请及时办理、答复并回访。") % {
-                "code": label,
-                "deadline": deadline,
-            }
+            pk, code, subject, deadline = row[:4]
+            values = {"code": code, "subject": subject[:60], "deadline": deadline}
+            title = texts["red" if alert.step == "red" else "yellow"] % values
             out[alert.pk] = Rendered(
                 title=title,
-                body=body,
-                sms=_("【河南交通执法监督】") + title,
-                link=_link("complaints:detail", complaint.pk),
-                level=level,
+                body=texts["body"] % values,
+                sms=texts["sms_prefix"] + title,
+                link=_link("complaints:detail", pk),
+                level="danger" if alert.step == "red" else "warning",
             )
         return out
 
@@ -548,7 +554,7 @@ def thresholds_for(sources, today: dt.date) -> StepThresholds:
     for source in sources:
         for step in source.steps():
             if source.name == "complaint":
-                continue  # the complaint app's lights bring their own thresholds
+                continue  # lights come from each complaint's own dates, not from offsets
             result.add(source.name, step.step, step.offset)
     return result
 

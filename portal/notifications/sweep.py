@@ -85,6 +85,8 @@ def alerts_sweep(*, today=None, enqueue: bool = True) -> Run:
                 if not cursor.fetchone()[0]:
                     _finish(run, outcome=Run.Outcome.SKIPPED, error="another sweep is running")
                     return run
+                # A province's owed alerts are sorted in memory, not on disk.
+                cursor.execute("SET LOCAL work_mem = '64MB'")
                 sources = active_sources()
                 thresholds = thresholds_for(sources, today)
                 per_source, first, last = {}, None, None

@@ -245,3 +245,53 @@ def test_the_sweep_is_a_fixed_number_of_queries(people, make_problem, django_ass
     with CaptureQueriesContext(connection) as fan_out:
         alerts_fan_out(run_id=run.pk, enqueue=False)
     assert len(fan_out) <= 5  # the run row, its update, the fan-out statement, a savepoint pair
+
+
+def test_complaint_lights_alert_the_handling_unit_and_on_red_the_level_above(people, unit):
+    """Complaints join through the same registry: yellow from each complaint's own yellow day,
+    red past its deadline; a moved deadline (new version) owes its lights again."""
+    from complaints import services as complaint_services
+    from complaints.models import Channel, Complaint, IntakeClient, RoutingRule
+    from complaints.routing import refdata_changed
+    from portal.accounts.models import User
+
+    RoutingRule.objects.create(region_id="410105", area="road_transport", unit=unit)
+    refdata_changed()
+    hotline = IntakeClient.objects.create(
+        user=User.objects.create_user("api_12328", region_id="410000"),
+        name="12328",
+        channel=Channel.HOTLINE_12328,
+    )
+    complaint, _created = complaint_services.complaint_submit(
+        actor=hotline.user,
+        intake_client=hotline,
+        channel=Channel.HOTLINE_12328,
+        area="road_transport",
+        subject="出租车拒载",
+        description="花园路出租车拒载。",
+        region="410105",
+        phone="13800001234",
+    )
+    assert complaint.handling_unit_id == unit.pk
+    Complaint.objects.filter(pk=complaint.pk).update(deadline=wd(2), deadline_warn_from=wd(-1))
+    run = alerts_sweep(today=TODAY, enqueue=False)
+    assert owed(run) == {complaint.pk: "yellow"}
+    alerts_fan_out(run_id=run.pk, enqueue=False)
+    told = set(Alert.objects.get(run=run).deliveries.values_list("recipient__username", flat=True))
+    assert told == {"handler", "deputy", "first", "officer"}  # the handling unit's caseworkers
+    Complaint.objects.filter(pk=complaint.pk).update(deadline=wd(-1), deadline_warn_from=wd(-3))
+    run = alerts_sweep(today=TODAY, enqueue=False)
+    assert owed(run) == {complaint.pk: "red"}
+    alerts_fan_out(run_id=run.pk, enqueue=False)
+    told = set(Alert.objects.get(run=run).deliveries.values_list("recipient__username", flat=True))
+    assert told == {"handler", "deputy", "first", "officer", "city"}  # and the level above
+    from portal.notifications.delivery import deliveries_send
+    from portal.notifications.models import InboxMessage
+
+    inbox = list(Delivery.objects.filter(alert__run=run, channel="inbox").values_list("pk", flat=True))
+    assert deliveries_send(channel="inbox", ids=inbox) == {"sent": 5}
+    message = InboxMessage.objects.get(user=people["city"])
+    assert complaint.tracking_number in message.title and "红灯" in message.title and message.level == "danger"
+    assert alerts_sweep(today=TODAY, enqueue=False).alerts == 0
+    Complaint.objects.filter(pk=complaint.pk).update(deadline=wd(5), deadline_warn_from=TODAY, deadline_version=2)
+    assert owed(alerts_sweep(today=TODAY, enqueue=False)) == {complaint.pk: "yellow"}
