@@ -85,8 +85,8 @@ def test_the_same_work_order_twice_makes_one_complaint(submit):
     assert other.pk != first.pk and other.channel == "wechat"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_retries_of_one_work_order_make_one_complaint(units, hotline):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_retries_of_one_work_order_make_one_complaint(_restore_migrated_data, units, hotline):
     from django.db import connections
 
     results, errors = [], []

@@ -4,6 +4,7 @@ finds the first submission) and tracking by number plus the phone's last four di
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -113,8 +114,10 @@ def test_tracking_lookups_are_throttled(units):
     assert bad.status_code == 400
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_burst_of_1000_submissions_from_one_address_throttles_and_loses_nothing_accepted(live_server):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_burst_of_1000_submissions_from_one_address_throttles_and_loses_nothing_accepted(
+    _restore_migrated_data, live_server
+):
     from complaints.tests.conftest import UNITS
     from portal.regions.models import Unit
 
@@ -138,13 +141,15 @@ def test_a_burst_of_1000_submissions_from_one_address_throttles_and_loses_nothin
         except urllib.error.HTTPError as error:
             return error.code, None
 
+    limit, seconds = throttle.RATES["public-submit"]
+    first_window = int(time.time() // seconds)
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(submit, range(1000)))
-    limit, _seconds = throttle.RATES["public-submit"]
+    windows = int(time.time() // seconds) - first_window + 1  # a fixed window may turn mid-burst
     accepted = [number for status, number in results if status == 201]
     statuses = {status for status, _ in results}
     assert statuses <= {201, 429}, statuses
     assert sum(status == 429 for status, _ in results) == 1000 - len(accepted)
-    assert 1 <= len(accepted) <= limit
+    assert limit <= len(accepted) <= limit * windows
     # every accepted submission is stored, and nothing else is
     assert sorted(Complaint.objects.values_list("tracking_number", flat=True)) == sorted(accepted)

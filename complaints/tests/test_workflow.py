@@ -153,8 +153,8 @@ def test_a_refused_extension_needs_a_reason_and_changes_nothing(submit, people):
     assert Complaint.objects.get(pk=complaint.pk).deadline == complaint.deadline
 
 
-@pytest.mark.django_db(transaction=True)
-def test_of_two_people_moving_at_once_exactly_one_wins(units, hotline, people):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_of_two_people_moving_at_once_exactly_one_wins(_restore_migrated_data, units, hotline, people):
     complaint, _created = services.complaint_submit(
         actor=hotline.user,
         intake_client=hotline,
