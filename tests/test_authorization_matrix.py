@@ -31,6 +31,9 @@ from tests.matrix_objects import FACTORIES, LIST_QUERIES, REGIONS, marker
 pytestmark = pytest.mark.django_db
 
 MISSING_PK = 987654321
+# Public lookups by a key the caller holds (Open311's service_request_id is a tracking number):
+# tried with a key nobody has, so a 404 there is the route's own answer, not an unreachable route.
+PUBLIC_LOOKUPS = {"service_request_id": "NO-SUCH-REQUEST"}
 REGION_KWARG = "region_code"  # a route showing a region's subtree: tried with REGIONS' codes
 CSRF_RE = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
 
@@ -164,6 +167,8 @@ def url_for(route: Route, pk=None) -> str | None:
             kwargs[name] = pk if pk is not None else MISSING_PK
         elif name == "format":
             kwargs[name] = "json"
+        elif name in PUBLIC_LOOKUPS:
+            kwargs[name] = PUBLIC_LOOKUPS[name]
         else:
             return None
     return reverse(route.name, kwargs=kwargs) if route.name else None
@@ -262,7 +267,8 @@ def test_every_route_answers_as_the_scoping_rule_says(world):
             tried += 1
             response = client.get(url_for(route), LIST_QUERIES.get(rule.model, {}))
             if rule.kind == "public":
-                if response.status_code >= 500 or response.status_code == 404:
+                looked_up = any(name in PUBLIC_LOOKUPS for name in route.kwargs)
+                if response.status_code >= 500 or (response.status_code == 404 and not looked_up):
                     failures.append(f"{route.label} {actor.name}: public route answered {response.status_code}")
                 continue
             if not may:

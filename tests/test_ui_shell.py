@@ -170,8 +170,8 @@ def test_signed_in_shell(signed_in):
     assert 'aria-current="page"' in page
     assert "李四" in page
     assert re.search(r'<form action="/accounts/logout/" method="post"', page)
-    assert 'id="region-chart"' in page
-    assert 'id="region-counts"' in page  # the chart's data, passed with json_script
+    assert 'id="region-chart"' in page  # the home page is the reader's own dashboard
+    assert 'id="dashboard-charts"' in page  # the charts' data, passed with json_script
 
 
 def test_sign_in_with_a_wrong_password_shows_the_error(client, staff_user):

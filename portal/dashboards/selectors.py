@@ -6,14 +6,15 @@ figures are sums over the summary tables (``models``), read through ``visible_to
 other read, in a fixed number of queries whatever the data size:
 
 1. the snapshot (when the figures were computed),
-2. the regions of the breadcrumb and the scope's child regions (one query),
-3. the problem figures by dimension (totals, category classes, domains, months, measures),
-4. the problem figures by place (child region or unit) for the rankings and the three zeros,
-5. and 6. the same two for complaints,
-7. the active units per place (complaints per unit).
+2. the regions of the breadcrumb and the scope's child regions,
+3. and 4. the problem and the complaint figures of the scope by dimension (totals, category
+   classes, domains, months, accountability measures): its subtree row or its unit's rows,
+5. and 6. the same for its places, the rankings and the three zeros by region: the child
+   regions' subtree rows (and, for the province, every county's), or a county's unit rows,
+7. the active units by region (complaints per unit).
 
-A unit's dashboard has no places (queries 4, 6 and 7 are skipped). The overdue list reads the
-problems themselves (a COUNT and a page, on the partial index of open problems by deadline).
+A unit's dashboard has no places (5 to 7 are skipped). The overdue list reads the problems
+themselves (a COUNT and a page, on the partial index of open problems by deadline).
 """
 
 from __future__ import annotations

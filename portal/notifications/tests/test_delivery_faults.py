@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -66,9 +67,11 @@ def broker():
     scope = os.environ.get("TEST_SCOPE", "").strip()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     folder = launcher.VAR_DIR / (f"test-{scope}" if scope else "test") / f"alerts-fault-{worker}"
+    shutil.rmtree(folder, ignore_errors=True)  # nothing queued by an earlier run
     started = Broker(folder)
     yield started
     started.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class Processes:
