@@ -151,13 +151,21 @@ def problem_register(
 
 
 @transaction.atomic
-def problem_update(*, actor, problem: Problem, **changes) -> Problem:
-    """Edit descriptive fields; the region and unit may only move inside the actor's scope."""
+def problem_update(*, actor, problem: Problem, expected_version: int | None = None, **changes) -> Problem:
+    """Edit descriptive fields; the region and unit may only move inside the actor's scope.
+
+    With ``expected_version`` (the version the editor saw) an edit made on a copy someone else
+    has changed since is refused with a 409 instead of silently overwriting theirs."""
     editable = set(AUDITED_FIELDS) - {"status", "deadline"}
     unknown = set(changes) - editable
     if unknown:
         raise ValidationError({name: _("该字段不能在此修改。") for name in unknown})
     problem = get_visible_or_404(Problem.objects.select_for_update(), actor, Cap.EDIT_RECORDS, pk=problem.pk)
+    if expected_version is not None and expected_version != problem.version:
+        raise ConflictError(
+            _("该问题已被他人修改（当前版本 %(current)s，您看到的是 %(seen)s），请刷新后再修改。")
+            % {"current": problem.version, "seen": expected_version}
+        )
     if "region" in changes:
         ensure_writable(actor, region=changes["region"])
     if "unit" in changes:
@@ -280,8 +288,11 @@ def plan_set(
         problem=problem,
         defaults={"measures": measures, "route_map": route_map, "updated_by": actor, "updated_at": timezone.now()},
     )
+    # A milestone kept with the same title keeps its completion date: revising the plan does not
+    # undo work already reported as done.
+    done = dict(plan.milestones.filter(done_on__isnull=False).values_list("title", "done_on"))
     plan.milestones.all().delete()
-    Milestone.objects.bulk_create([Milestone(plan=plan, title=t, due_on=d) for t, d in milestones])
+    Milestone.objects.bulk_create([Milestone(plan=plan, title=t, due_on=d, done_on=done.get(t)) for t, d in milestones])
     audit_record(
         actor=actor,
         action="problem.plan_set",
@@ -289,6 +300,29 @@ def plan_set(
         changes={"measures": measures, "milestones": [[t, d.isoformat()] for t, d in milestones]},
     )
     return plan
+
+
+@transaction.atomic
+def milestone_done(*, actor, problem: Problem, milestone_id: int, done_on: dt.date | None = None) -> Milestone:
+    """Report one milestone of the plan as done (today unless a date is given)."""
+    problem = get_visible_or_404(Problem, actor, Cap.EDIT_RECORDS, pk=problem.pk)
+    milestone = Milestone.objects.select_for_update().filter(plan__problem=problem, pk=milestone_id).first()
+    if milestone is None:
+        raise ValidationError({"milestone": _("该整改方案中没有这个时间节点，请刷新页面后重试。")})
+    done_on = done_on or timezone.localdate()
+    if done_on > timezone.localdate():
+        raise ValidationError({"done_on": _("完成日期不能晚于今天。")})
+    if milestone.done_on is not None:
+        raise ConflictError(_("该节点已于 %(date)s 标记完成。") % {"date": milestone.done_on.isoformat()})
+    milestone.done_on = done_on
+    milestone.save(update_fields=["done_on"])
+    audit_record(
+        actor=actor,
+        action="problem.milestone_done",
+        obj=problem,
+        changes={"milestone": milestone.title, "due_on": milestone.due_on.isoformat(), "done_on": done_on.isoformat()},
+    )
+    return milestone
 
 
 @transaction.atomic

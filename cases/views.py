@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -324,6 +324,27 @@ def plan(request, pk):
         template="cases/_plan_form.html",
         context={"plan_form": form, "milestone_formset": formset},
     )
+
+
+@needs(Cap.EDIT_RECORDS, model=Problem)
+def milestone_done(request, pk):
+    """A milestone of the plan reported done today (the button beside it on the detail page)."""
+    problem = selectors.problem_for_detail(request.user, pk)  # out of scope: 404 before anything
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        milestone_id = int(request.POST.get("milestone", ""))
+    except ValueError:
+        milestone_id = 0
+    try:
+        milestone = services.milestone_done(actor=request.user, problem=problem, milestone_id=milestone_id)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except ConflictError as exc:
+        messages.info(request, str(exc))
+    else:
+        messages.success(request, _("时间节点“%(title)s”已标记完成。") % {"title": milestone.title})
+    return _to_detail(request, problem, "plan")
 
 
 @needs(Cap.EDIT_RECORDS, model=Problem)

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import selectors
-from cases.models import Category, Evidence, ExtensionRequest, Problem, ProgressEntry
+from cases.models import Category, Evidence, ExtensionRequest, Milestone, Problem, ProgressEntry, RectificationPlan
 from cases.transitions import MOVES
 from portal.regions.models import EnforcementDomain, Region, Unit
 
@@ -111,12 +111,47 @@ class ProblemUpdateSerializer(ProblemWriteSerializer):
     """PATCH: only the fields sent are changed (status and deadline move through transitions)."""
 
     found_on = None  # the discovery date is part of the record, not edited here
+    expected_version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text=_("您看到的问题版本（version）；给出时，若已被他人改动则返回 409 而不覆盖其修改"),
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs["partial"] = True
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Milestone
+        fields = ["id", "title", "due_on", "done_on"]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    milestones = MilestoneSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RectificationPlan
+        fields = ["measures", "route_map", "milestones", "updated_at"]
+
+
+class MilestoneInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    due_on = serializers.DateField()
+
+
+class PlanInputSerializer(serializers.Serializer):
+    measures = serializers.CharField(max_length=20000)
+    route_map = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    milestones = MilestoneInputSerializer(many=True, required=False, default=list, max_length=100)
+
+
+class MilestoneDoneInputSerializer(serializers.Serializer):
+    milestone = serializers.IntegerField(min_value=1, help_text=_("时间节点的 id（见问题详情的 plan.milestones）"))
+    done_on = serializers.DateField(required=False, allow_null=True, default=None, help_text=_("默认今天"))
 
 
 class TransitionInputSerializer(serializers.Serializer):

@@ -20,7 +20,11 @@ from cases.api.serializers import (
     ExtensionDecideInputSerializer,
     ExtensionRequestInputSerializer,
     ExtensionSerializer,
+    MilestoneDoneInputSerializer,
+    MilestoneSerializer,
     PendingExtensionSerializer,
+    PlanInputSerializer,
+    PlanSerializer,
     ProblemSerializer,
     ProblemUpdateSerializer,
     ProblemWriteSerializer,
@@ -28,7 +32,7 @@ from cases.api.serializers import (
     ProgressInputSerializer,
     TransitionInputSerializer,
 )
-from cases.models import ExtensionRequest, Problem
+from cases.models import ExtensionRequest, Milestone, Problem, RectificationPlan
 from portal.accounts.access import ScopedViewSetMixin
 from portal.accounts.capabilities import Cap, has_cap
 from portal.core.api import ConflictError
@@ -61,8 +65,11 @@ CONFLICT = OpenApiResponse(ErrorSerializer, description=gettext_lazy("该问题�
     ),
     partial_update=extend_schema(
         summary=gettext_lazy("修改问题信息"),
+        description=gettext_lazy(
+            "带上 expected_version（您看到的 version）可防止覆盖他人同时所做的修改：版本已变化时返回 409。"
+        ),
         request=ProblemUpdateSerializer,
-        responses={200: ProblemSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+        responses={200: ProblemSerializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
     ),
 )
 class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -91,8 +98,12 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         problem = self.get_object()
         serializer = ProblemUpdateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        if serializer.validated_data:
-            problem = services.problem_update(actor=request.user, problem=problem, **serializer.validated_data)
+        changes = dict(serializer.validated_data)
+        expected_version = changes.pop("expected_version", None)
+        if changes:
+            problem = services.problem_update(
+                actor=request.user, problem=problem, expected_version=expected_version, **changes
+            )
         return self._answer(problem)
 
     # --- the workflow ------------------------------------------------------------------------
@@ -133,6 +144,66 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         serializer.is_valid(raise_exception=True)
         problem = services.problem_transition(actor=request.user, problem_id=problem.pk, **serializer.validated_data)
         return self._answer(problem)
+
+    @extend_schema(
+        methods=["GET"],
+        summary=gettext_lazy("整改方案与时间节点"),
+        responses={200: PlanSerializer, 404: NOT_FOUND},
+    )
+    @extend_schema(
+        methods=["PUT"],
+        summary=gettext_lazy("制定或修改整改方案"),
+        description=gettext_lazy("时间节点整体替换；标题不变的节点保留其完成日期。"),
+        request=PlanInputSerializer,
+        responses={200: PlanSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["get", "put"])
+    def plan(self, request, pk=None, **kwargs):
+        problem = self.get_object()
+        if request.method == "GET":
+            plan = RectificationPlan.objects.filter(problem=problem).prefetch_related("milestones").first()
+            if plan is None:
+                return Response({"detail": _("尚未制定整改方案。")}, status=status.HTTP_404_NOT_FOUND)
+            return Response(PlanSerializer(plan).data)
+        serializer = PlanInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        milestones = sorted(((m["title"], m["due_on"]) for m in data["milestones"]), key=lambda item: item[1])
+        plan = services.plan_set(
+            actor=request.user,
+            problem=problem,
+            measures=data["measures"],
+            route_map=data["route_map"],
+            milestones=milestones,
+        )
+        return Response(PlanSerializer(RectificationPlan.objects.prefetch_related("milestones").get(pk=plan.pk)).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary=gettext_lazy("尚未完成的时间节点"),
+        responses={200: MilestoneSerializer(many=True), 404: NOT_FOUND},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary=gettext_lazy("时间节点标记完成"),
+        request=MilestoneDoneInputSerializer,
+        responses={200: MilestoneSerializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="plan/milestones/done", url_name="milestone-done")
+    def milestone_done(self, request, pk=None, **kwargs):
+        problem = self.get_object()
+        if request.method == "GET":
+            left = Milestone.objects.filter(plan__problem=problem, done_on__isnull=True).order_by("due_on", "id")
+            return Response(MilestoneSerializer(left, many=True).data)
+        serializer = MilestoneDoneInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        milestone = services.milestone_done(
+            actor=request.user,
+            problem=problem,
+            milestone_id=serializer.validated_data["milestone"],
+            done_on=serializer.validated_data["done_on"],
+        )
+        return Response(MilestoneSerializer(milestone).data)
 
     @extend_schema(
         methods=["GET"], summary=gettext_lazy("整改进展"), responses={200: ProgressEntrySerializer(many=True)}

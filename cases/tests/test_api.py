@@ -206,6 +206,46 @@ def test_editing_through_the_api(people, units):
     assert client.put(detail(problem), _body(units["a"]), format="json").status_code == 405
 
 
+def test_an_edit_on_a_stale_copy_gets_a_conflict(people, units):
+    problem = register(people["county"], units["a"])
+    client = api(people["city"])
+    response = client.patch(detail(problem), {"title": "第一次更正", "expected_version": 1}, format="json")
+    assert response.status_code == 200 and response.json()["version"] == 2
+    response = client.patch(detail(problem), {"title": "在旧页面上改", "expected_version": 1}, format="json")
+    assert response.status_code == 409 and "已被他人修改" in response.json()["detail"]
+    problem.refresh_from_db()
+    assert (problem.title, problem.version) == ("第一次更正", 2)
+
+
+def test_the_plan_and_its_milestones_through_the_api(people, units):
+    problem = move(people["city"], register(people["county"], units["a"]), "assign")
+    county = api(people["county"])
+    assert county.get(detail(problem, "plan/")).status_code == 404  # no plan yet
+    due = (TODAY() + dt.timedelta(days=5)).isoformat()
+    steps = [{"title": "排查完毕", "due_on": due}, {"title": "建章立制", "due_on": due}]
+    body = {"measures": "全面排查", "milestones": steps}
+    response = county.put(detail(problem, "plan/"), body, format="json")
+    assert response.status_code == 200, response.json()
+    milestones = response.json()["milestones"]
+    assert [(m["title"], m["done_on"]) for m in milestones] == [("排查完毕", None), ("建章立制", None)]
+    done = county.post(detail(problem, "plan/milestones/done/"), {"milestone": milestones[0]["id"]}, format="json")
+    assert done.status_code == 200 and done.json()["done_on"] == TODAY().isoformat()
+    again = county.post(detail(problem, "plan/milestones/done/"), {"milestone": milestones[0]["id"]}, format="json")
+    assert again.status_code == 409
+    left = county.get(detail(problem, "plan/milestones/done/")).json()
+    assert [m["title"] for m in left] == ["建章立制"]
+    future = (TODAY() + dt.timedelta(days=1)).isoformat()
+    later = county.post(
+        detail(problem, "plan/milestones/done/"), {"milestone": milestones[1]["id"], "done_on": future}, format="json"
+    )
+    assert later.status_code == 400 and list(later.json()) == ["done_on"]
+    assert county.put(detail(problem, "plan/"), {"milestones": "x"}, format="json").status_code == 400
+    # Another county: like a missing problem.
+    assert api(people["county_b"]).get(detail(problem, "plan/")).status_code == 404
+    shown = county.get(detail(problem, "plan/")).json()["milestones"]
+    assert [m["done_on"] for m in shown] == [TODAY().isoformat(), None]
+
+
 # --- the workflow ---------------------------------------------------------------------------------
 
 

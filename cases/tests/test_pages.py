@@ -561,6 +561,40 @@ def test_plan_extension_and_decision_through_the_pages(people, units):
     assert problem.deadline == new_deadline
 
 
+def test_milestones_are_marked_done_on_the_detail_page(people, units):
+    problem = move(people["city"], register(people["county"], units["a"]), "assign")
+    due = TODAY() + dt.timedelta(days=3)
+    services.plan_set(
+        actor=people["county"], problem=problem, measures="全面排查", milestones=[("排查完毕", due), ("建章立制", due)]
+    )
+    first, second = problem.plan.milestones.order_by("id")
+    county = client_for(people["county"])
+    page = text(county.get(reverse("cases:detail", kwargs={"pk": problem.pk})))
+    assert page.count('name="milestone"') == 2 and "标记完成" in page
+    url = reverse("cases:milestone-done", kwargs={"pk": problem.pk})
+    assert county.get(url).status_code == 405  # a write: POST only
+    response = county.post(url, {"milestone": first.pk}, follow=True)
+    assert "时间节点“排查完毕”已标记完成。" in text(response)
+    first.refresh_from_db()
+    assert first.done_on == TODAY()
+    assert AuditEvent.objects.filter(action="problem.milestone_done", object_id=str(problem.pk)).count() == 1
+    # Twice: said, nothing changed; a milestone of another problem: refused.
+    assert "已于" in text(county.post(url, {"milestone": first.pk}, follow=True))
+    other = move(people["city"], register(people["county"], units["a"]), "assign")
+    services.plan_set(actor=people["county"], problem=other, measures="整改", milestones=[("另一个", due)])
+    foreign = other.plan.milestones.get()
+    assert "没有这个时间节点" in text(county.post(url, {"milestone": foreign.pk}, follow=True))
+    foreign.refresh_from_db()
+    assert foreign.done_on is None
+    # Another county's officer: like a missing problem.
+    assert client_for(people["county_b"]).post(url, {"milestone": second.pk}).status_code == 404
+    # Revising the plan keeps the done date of a milestone kept by its title.
+    services.plan_set(
+        actor=people["county"], problem=problem, measures="全面排查", milestones=[("排查完毕", due), ("新增节点", due)]
+    )
+    assert dict(problem.plan.milestones.values_list("title", "done_on")) == {"排查完毕": TODAY(), "新增节点": None}
+
+
 def test_accountability_and_a_disclosure_without_personal_data(people, units):
     problem = register(people["county"], units["a"])
     for actor, name in (("city", "assign"), ("county", "start"), ("county", "submit"), ("city", "verify_pass")):
