@@ -164,7 +164,9 @@ class Problem(models.Model):
         verbose_name_plural = _("问题清单")
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The list page's default order and its region filter.
+            # The list page's default order: alone for the province (a page is the first rows of
+            # this index, not a sort of the whole list), after the region for a county.
+            models.Index(fields=["-created_at", "-id"], name="problem_created_idx"),
             models.Index(fields=["region", "-created_at"], name="problem_region_created_idx"),
             # "Open and due before": alert sweeps, overdue lists and dashboards.
             models.Index(
