@@ -245,32 +245,32 @@ def complaint_submit(
         created_by=staff,
         updated_at=received_at,
     )
-    with transaction.atomic():
-        if external_id:
-            try:
-                with transaction.atomic():
-                    complaint.save(force_insert=True)
-            except IntegrityError:
-                existing = Complaint.objects.filter(channel=channel, external_id=external_id).first()
-                if existing is None:
-                    raise
-                return existing, False
-        else:
+    # The same work order sent twice: the unique (channel, external_id) refuses the second
+    # insert and the first complaint is returned. The transaction is its own (a savepoint only
+    # when a caller's transaction is open), so the insert, its audit event and COMMIT are all
+    # the round trips a new complaint costs: the audit chain's lock is held for no longer.
+    try:
+        with transaction.atomic():
             complaint.save(force_insert=True)
-        changes = {name.removesuffix("_id"): [None, getattr(complaint, name)] for name in AUDITED_ON_SUBMIT}
-        changes["personal_data"] = [
-            None,
-            [name for name in ("complainant_name", "phone", "id_number", "plate") if getattr(complaint, name)],
-        ]
-        audit_record(
-            actor=staff or (intake_client.user if intake_client else None),
-            action="complaint.submit",
-            obj=complaint,
-            changes=changes,
-        )
-        from complaints.tasks import complaint_flag_duplicates
+            changes = {name.removesuffix("_id"): [None, getattr(complaint, name)] for name in AUDITED_ON_SUBMIT}
+            changes["personal_data"] = [
+                None,
+                [name for name in ("complainant_name", "phone", "id_number", "plate") if getattr(complaint, name)],
+            ]
+            audit_record(
+                actor=staff or (intake_client.user if intake_client else None),
+                action="complaint.submit",
+                obj=complaint,
+                changes=changes,
+            )
+            from complaints.tasks import complaint_flag_duplicates
 
-        transaction.on_commit(lambda: complaint_flag_duplicates.delay(complaint.pk))
+            transaction.on_commit(lambda: complaint_flag_duplicates.delay(complaint.pk))
+    except IntegrityError:
+        existing = Complaint.objects.filter(channel=channel, external_id=external_id).first() if external_id else None
+        if existing is None:
+            raise
+        return existing, False
     return complaint, True
 
 

@@ -11,6 +11,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -42,6 +44,25 @@ class FollowsAccessRule(permissions.BasePermission):
 # --- intake ----------------------------------------------------------------------------------------
 
 
+class IntakeTokenAuthentication(TokenAuthentication):
+    """DRF's token check, reading the account's intake registration in the same query (intake
+    is the hot path: one round trip fewer per work order)."""
+
+    def authenticate_credentials(self, key):
+        token = Token.objects.select_related("user", "user__intake_client").filter(key=key).first()
+        if token is None or not token.user.is_active:
+            return super().authenticate_credentials(key)  # DRF's own refusal and message
+        return token.user, token
+
+
+def _intake_client_of(user) -> IntakeClient | None:
+    try:
+        client = user.intake_client  # joined by IntakeTokenAuthentication; one query after a session login
+    except IntakeClient.DoesNotExist:
+        return None
+    return client if client.active else None
+
+
 class IntakeView(APIView):
     """POST a complaint. Other systems (the 12328 platform, WeChat, the app) authenticate with
     their API token and get their registered channel; staff with the edit right may post too,
@@ -49,6 +70,7 @@ class IntakeView(APIView):
 
     access_rule = AccessRule("signed_in")
     permission_classes = [FollowsAccessRule]
+    authentication_classes = [IntakeTokenAuthentication, SessionAuthentication]
 
     @extend_schema(
         request=s.ComplaintIntakeSerializer,
@@ -56,7 +78,7 @@ class IntakeView(APIView):
         summary="Submit a complaint (12328 work order, WeChat, app)",
     )
     def post(self, request):
-        client = IntakeClient.objects.filter(user=request.user, active=True).first()
+        client = _intake_client_of(request.user)
         if client is None and not has_cap(request.user, Cap.EDIT_RECORDS):
             record_denial(request, "not an intake client")
             raise Http404

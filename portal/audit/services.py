@@ -107,5 +107,7 @@ def audit_record_many(entries: Iterable[Mapping[str, Any]]) -> list[AuditEvent]:
                 outcome=entry.get("outcome") or AuditEvent.Outcome.SUCCESS,
             )
         )
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: an audit write that fails fails the write it
+    # records (and two round trips a write are saved).
+    with transaction.atomic(savepoint=False):
         return AuditEvent.objects.bulk_create(events)
