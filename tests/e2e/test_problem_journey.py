@@ -188,6 +188,13 @@ def test_register_assign_rectify_verify_close(browser, live_server, cast, screen
         expect(row).to_contain_text("完成同类问题排查")  # what is due next
         page.screenshot(path=str(screenshot_dir / "problem_mine.png"), full_page=True)
         county.open(detail)
+        # The milestone is done: marked beside it, and no longer what is due next.
+        page.locator("#plan").get_by_role("button", name="标记完成").click()
+        expect(page.locator(".portal-messages")).to_contain_text("时间节点“完成同类问题排查”已标记完成")
+        expect(page.locator("#plan").get_by_role("button", name="标记完成")).to_have_count(0)
+        county.open("/cases/mine/")
+        expect(page.locator("tbody tr", has_text=TITLE)).not_to_contain_text("完成同类问题排查")
+        county.open(detail)
         county.move("提交核查")
         expect(county.status()).to_have_text("待核查")
 
