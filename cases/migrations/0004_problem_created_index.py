@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0003_importjob'),
-        ('regions', '0002_load_henan_regions_and_domains'),
+        ("cases", "0003_importjob"),
+        ("regions", "0002_load_henan_regions_and_domains"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='problem',
-            index=models.Index(fields=['-created_at', '-id'], name='problem_created_idx'),
+            model_name="problem",
+            index=models.Index(fields=["-created_at", "-id"], name="problem_created_idx"),
         ),
     ]
