@@ -148,6 +148,7 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(
         methods=["GET"],
         summary=gettext_lazy("整改方案与时间节点"),
+        description=gettext_lazy("尚未制定方案时各项为空，updated_at 为 null。"),
         responses={200: PlanSerializer, 404: NOT_FOUND},
     )
     @extend_schema(
@@ -162,8 +163,8 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         problem = self.get_object()
         if request.method == "GET":
             plan = RectificationPlan.objects.filter(problem=problem).prefetch_related("milestones").first()
-            if plan is None:
-                return Response({"detail": _("尚未制定整改方案。")}, status=status.HTTP_404_NOT_FOUND)
+            if plan is None:  # no plan yet: an empty one (a 404 would read like a missing problem)
+                return Response({"measures": "", "route_map": "", "milestones": [], "updated_at": None})
             return Response(PlanSerializer(plan).data)
         serializer = PlanInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

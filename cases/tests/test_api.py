@@ -220,7 +220,13 @@ def test_an_edit_on_a_stale_copy_gets_a_conflict(people, units):
 def test_the_plan_and_its_milestones_through_the_api(people, units):
     problem = move(people["city"], register(people["county"], units["a"]), "assign")
     county = api(people["county"])
-    assert county.get(detail(problem, "plan/")).status_code == 404  # no plan yet
+    empty = county.get(detail(problem, "plan/"))  # no plan yet: an empty one, not a 404
+    assert empty.status_code == 200 and empty.json() == {
+        "measures": "",
+        "route_map": "",
+        "milestones": [],
+        "updated_at": None,
+    }
     due = (TODAY() + dt.timedelta(days=5)).isoformat()
     steps = [{"title": "排查完毕", "due_on": due}, {"title": "建章立制", "due_on": due}]
     body = {"measures": "全面排查", "milestones": steps}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -53,6 +55,16 @@ class IntakeTokenAuthentication(TokenAuthentication):
         if token is None or not token.user.is_active:
             return super().authenticate_credentials(key)  # DRF's own refusal and message
         return token.user, token
+
+
+class IntakeTokenScheme(OpenApiAuthenticationExtension):
+    """OpenAPI: the intake's token check is DRF's token scheme under its own name."""
+
+    target_class = IntakeTokenAuthentication
+    name = "intakeTokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")  # noqa: S106 - the scheme's word, not a secret
 
 
 def _intake_client_of(user) -> IntakeClient | None:

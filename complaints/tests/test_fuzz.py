@@ -33,6 +33,8 @@ def _schema():
 
 
 schema = _schema()
+# Counted in this process: make test runs xdist with --dist loadfile, so one worker runs every
+# fuzzed operation of this file and then the check that counts them.
 CALLS: Counter = Counter()
 
 
