@@ -11,8 +11,7 @@ PIP_FLAGS := --disable-pip-version-check --quiet
 # PYTEST_ARGS adds to these, e.g. make test PYTEST_ARGS="-q tests/test_workdays.py";
 # TEST_WORKERS=0 runs in one process; -p no:xdist or -p no:cov in PYTEST_ARGS drop the matching option.
 TEST_WORKERS ?= auto
-# --dist loadfile: a file's tests share one worker (the fuzzing and the check that counts it).
-PYTEST_DEFAULTS := $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n $(TEST_WORKERS) --dist loadfile) \
+PYTEST_DEFAULTS := $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n $(TEST_WORKERS)) \
   $(if $(findstring no:cov,$(PYTEST_ARGS)),,--cov --cov-report=term:skip-covered)
 
 .DEFAULT_GOAL := help
