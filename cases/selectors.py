@@ -200,6 +200,7 @@ ACTION_LABELS = {
     "problem.register": _("登记问题"),
     "problem.update": _("修改问题信息"),
     "problem.plan_set": _("制定整改方案"),
+    "problem.milestone_done": _("时间节点完成"),
     "problem.progress": _("报送整改进展"),
     "problem.extension_request": _("申请延期"),
     "problem.extension_decide": _("审批延期申请"),
@@ -216,6 +217,8 @@ CHANGE_LABELS = {
     "decision": _("审批结果"),
     "requested_deadline": _("申请延期至"),
     "measures": _("整改措施"),
+    "milestone": _("时间节点"),
+    "done_on": _("完成日期"),
     "measure": _("问责方式"),
     "post": _("职务"),
 }

@@ -578,6 +578,8 @@ def test_milestones_are_marked_done_on_the_detail_page(people, units):
     first.refresh_from_db()
     assert first.done_on == TODAY()
     assert AuditEvent.objects.filter(action="problem.milestone_done", object_id=str(problem.pk)).count() == 1
+    timeline = text(county.get(reverse("cases:detail", kwargs={"pk": problem.pk})))
+    assert "时间节点完成" in timeline and "problem.milestone_done" not in timeline  # a label, not the code
     # Twice: said, nothing changed; a milestone of another problem: refused.
     assert "已于" in text(county.post(url, {"milestone": first.pk}, follow=True))
     other = move(people["city"], register(people["county"], units["a"]), "assign")
