@@ -306,6 +306,8 @@ def plan_set(
 def milestone_done(*, actor, problem: Problem, milestone_id: int, done_on: dt.date | None = None) -> Milestone:
     """Report one milestone of the plan as done (today unless a date is given)."""
     problem = get_visible_or_404(Problem, actor, Cap.EDIT_RECORDS, pk=problem.pk)
+    if not problem.is_open:
+        raise ValidationError({"milestone": _("该问题已销号，整改方案不再变更；如需继续整改请先重新打开。")})
     milestone = Milestone.objects.select_for_update().filter(plan__problem=problem, pk=milestone_id).first()
     if milestone is None:
         raise ValidationError({"milestone": _("该整改方案中没有这个时间节点，请刷新页面后重试。")})

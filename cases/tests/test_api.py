@@ -250,6 +250,11 @@ def test_the_plan_and_its_milestones_through_the_api(people, units):
     assert api(people["county_b"]).get(detail(problem, "plan/")).status_code == 404
     shown = county.get(detail(problem, "plan/")).json()["milestones"]
     assert [m["done_on"] for m in shown] == [TODAY().isoformat(), None]
+    # A closed problem's plan no longer changes.
+    for actor, name in ((people["county"], "start"), (people["county"], "submit"), (people["city"], "verify_pass")):
+        problem = move(actor, problem, name)
+    closed = county.post(detail(problem, "plan/milestones/done/"), {"milestone": milestones[1]["id"]}, format="json")
+    assert closed.status_code == 400 and "已销号" in closed.json()["milestone"][0]
 
 
 # --- the workflow ---------------------------------------------------------------------------------
