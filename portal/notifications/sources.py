@@ -61,6 +61,24 @@ def _link(name: str, pk) -> str:
     return pattern.format(pk=pk) if pattern else ""
 
 
+# The escalation steps' audience, shared by every source's recipients query (``rg`` is the
+# subject's region, ``aud`` the step's audience flags): the city's staff, the province's staff,
+# and the staff of the region above.
+_ESCALATION = """
+                 UNION ALL
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.city AND u.is_active AND u.region_id = split_part(rg.path, '/', 2)
+                       AND u.roles && %s::varchar[]
+                 UNION ALL
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.province AND u.is_active AND u.region_id = %s AND u.roles && %s::varchar[]
+                 UNION ALL
+                    SELECT u.id FROM accounts_user u
+                     WHERE aud.level_above AND u.is_active AND u.region_id = coalesce(rg.parent_id, rg.code)
+                       AND u.roles && %s::varchar[]"""
+_ESCALATION_PARAMS = [["city_staff"], PROVINCE_CODE, ["province_staff"], ["city_staff", "province_staff"]]
+
+
 def _audience_values(steps) -> tuple[str, list]:
     """A VALUES list (step, chain, city, province, level_above) and its parameters."""
     rows, params = [], []
@@ -149,7 +167,7 @@ class ProblemDeadlineSource(AlertSource):
 
     def recipients_sql(self):
         values, params = _audience_values(self.steps())
-        roles_county, roles_city, roles_province = ["county_officer"], ["city_staff"], ["province_staff"]
+        roles_county = ["county_officer"]
         sql = f"""
             SELECT c.id AS alert_id, r.user_id
               FROM claimed c
@@ -169,17 +187,7 @@ class ProblemDeadlineSource(AlertSource):
                             OR (u.region_id = p.region_id AND NOT EXISTS (
                                  SELECT 1 FROM accounts_user u2 WHERE u2.unit_id = p.unit_id AND u2.is_active
                                     AND u2.roles && %s::varchar[])))
-                 UNION ALL
-                    SELECT u.id FROM accounts_user u
-                     WHERE aud.city AND u.is_active AND u.region_id = split_part(rg.path, '/', 2)
-                       AND u.roles && %s::varchar[]
-                 UNION ALL
-                    SELECT u.id FROM accounts_user u
-                     WHERE aud.province AND u.is_active AND u.region_id = %s AND u.roles && %s::varchar[]
-                 UNION ALL
-                    SELECT u.id FROM accounts_user u
-                     WHERE aud.level_above AND u.is_active AND u.region_id = coalesce(rg.parent_id, rg.code)
-                       AND u.roles && %s::varchar[]
+{_ESCALATION}
              ) r
              WHERE c.source = %s
         """  # noqa: S608 - fixed fragments and placeholders; values are parameters
@@ -187,10 +195,7 @@ class ProblemDeadlineSource(AlertSource):
             *params,
             roles_county,
             roles_county,
-            roles_city,
-            PROVINCE_CODE,
-            roles_province,
-            roles_city + roles_province,
+            *_ESCALATION_PARAMS,
             self.name,
         ]
 
@@ -470,17 +475,7 @@ class ComplaintLightSource(AlertSource):
                        AND u.roles && %s::varchar[]
                        AND NOT EXISTS (SELECT 1 FROM accounts_user u2 WHERE u2.unit_id = co.handling_unit_id
                                           AND u2.is_active AND u2.roles && %s::varchar[])
-                 UNION ALL
-                    SELECT u.id FROM accounts_user u
-                     WHERE aud.city AND u.is_active AND u.region_id = split_part(rg.path, '/', 2)
-                       AND u.roles && %s::varchar[]
-                 UNION ALL
-                    SELECT u.id FROM accounts_user u
-                     WHERE aud.province AND u.is_active AND u.region_id = %s AND u.roles && %s::varchar[]
-                 UNION ALL
-                    SELECT u.id FROM accounts_user u
-                     WHERE aud.level_above AND u.is_active AND u.region_id = coalesce(rg.parent_id, rg.code)
-                       AND u.roles && %s::varchar[]
+{_ESCALATION}
              ) r
              WHERE c.source = %s
         """  # noqa: S608 - fixed fragments and placeholders; values are parameters
@@ -489,10 +484,7 @@ class ComplaintLightSource(AlertSource):
             CASEWORK_ROLES,
             CASEWORK_ROLES,
             CASEWORK_ROLES,
-            ["city_staff"],
-            PROVINCE_CODE,
-            ["province_staff"],
-            ["city_staff", "province_staff"],
+            *_ESCALATION_PARAMS,
             self.name,
         ]
 
