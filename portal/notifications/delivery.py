@@ -24,8 +24,10 @@ ledger cannot share a transaction with, so the send is cut at a *commit point*:
    - Killed after it: PostgreSQL completes the statement it received and the server takes
      the message it received; the row says ``sent``, which is true.
    - Killed *between* the two writes (two adjacent system calls): the row says ``sent`` but
-     the last bytes never left, so the message is lost, never doubled. That window is
-     microseconds wide; the fault test kills a worker mid-batch and counts 0 lost.
+     the last bytes never left, so the message is lost, never doubled. The window is
+     two system calls wide, but a loaded machine can preempt the worker between them (the first
+     write wakes PostgreSQL); the fault test allows exactly such a loss and nothing else. The row
+     stays "sent" without ``confirmed_at``, so the status page shows it.
 4. **Answer**: the server's acknowledgement sets ``confirmed_at``. A refusal (SMTP 4xx,
    gateway 5xx/408/429) turns the row back to ``pending`` with exponential backoff and
    jitter; a final refusal (5xx, other 4xx) or ``NOTIFICATIONS_MAX_ATTEMPTS`` makes it

@@ -1,6 +1,8 @@
-"""Alerts are never lost and never doubled, shown with real parts: Celery worker processes
+"""Alerts are never doubled and never lost, shown with real parts: Celery worker processes
 (prefork) and beat against the test database, a real Redis broker, a real SMTP server
-(aiosmtpd) and a real HTTP server as the SMS gateway.
+(aiosmtpd) and a real HTTP server as the SMS gateway. The one exception the design documents
+is allowed and checked to be exactly that: an email whose worker is killed between its commit
+point and its last bytes (recorded as sent and unconfirmed, at most one per pool process).
 
 The broker is an embedded redis-server of the test scope started for this module (in
 ``var/test-<scope>/alerts-fault-<worker>/``, with the launcher's own ``redis_start`` and
@@ -38,6 +40,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 N_ALERTS = 300
 CHANNELS = ("inbox", "email", "sms")
 WAIT_SECONDS = 120
+WORKER_POOL = 2  # prefork processes per worker
 
 
 class Broker:
@@ -87,7 +90,8 @@ class Processes:
         name = f"{kind}{self.count}"
         command = [sys.executable, "-m", "celery", "-A", "portal.celery"]
         if kind == "worker":
-            command += ["worker", "--concurrency", "2", "-P", "prefork", "-Q", self.env["ALERTS_WORKER_QUEUE"]]
+            command += ["worker", "--concurrency", str(WORKER_POOL), "-P", "prefork"]
+            command += ["-Q", self.env["ALERTS_WORKER_QUEUE"]]
             command += ["-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         else:
             command += ["beat", "--schedule", str(self.folder / "beat-schedule"), "--pidfile", ""]
@@ -228,6 +232,16 @@ def _lost_and_doubled(alerts, counts: dict[str, Counter]) -> dict[str, tuple[int
     return summary
 
 
+def _lost_at_the_commit_point(alerts, email: Counter, killed_claims: set) -> list[str]:
+    """The alerts whose email never arrived and whose row the killed worker (one of its claims)
+    recorded as sent, unconfirmed: the one window the delivery design leaves open."""
+    lost = {alert.pk: alert.key for alert in alerts if email[alert.key] == 0}
+    rows = Delivery.objects.filter(
+        alert_id__in=lost, channel="email", status="sent", confirmed_at__isnull=True, claim_token__in=killed_claims
+    )
+    return sorted(lost[alert_id] for alert_id in rows.values_list("alert_id", flat=True))
+
+
 def test_owed_alerts_wait_in_the_database_until_a_worker_starts(processes, sinks):
     smtp, gateway = sinks
     alerts = _create_owed(40)
@@ -255,6 +269,8 @@ def test_a_worker_killed_mid_batch_and_a_redis_restart_lose_and_double_nothing(p
 
     _wait_until(lambda: external_sent() >= N_ALERTS // 2, "the first half of the batch", processes)
     processes.kill(first)
+    # Every claim so far is the killed worker's (the next one is not started yet).
+    killed_claims = set(Delivery.objects.exclude(claim_token=None).values_list("claim_token", flat=True))
     at_kill = {
         "email": len(smtp.raw),
         "sms": len(gateway.requests),
@@ -275,5 +291,16 @@ def test_a_worker_killed_mid_batch_and_a_redis_restart_lose_and_double_nothing(p
         + "; ".join(f"{ch}: delivered {d}, lost {lost}, duplicated {dup}" for ch, (d, lost, dup) in summary.items())
         + f"; sent but unconfirmed {unconfirmed}"
     )
-    assert summary == dict.fromkeys(CHANNELS, (N_ALERTS, 0, 0)), summary
+    # Email cannot be exactly once across SIGKILL (portal/notifications/delivery.py): a kill between
+    # the commit point's UPDATE and the message's last bytes, two adjacent writes, loses that one
+    # message. On a loaded machine the PostgreSQL backend the first write wakes can preempt the
+    # worker right there, so it happens. Such a loss must be exactly that and nothing else: a row
+    # of the killed worker's claims recorded "sent" without the server's answer (shown on the
+    # status page as unconfirmed), at most one per pool process. Every other loss, and any
+    # duplicate, fails.
+    window = _lost_at_the_commit_point(alerts, counts["email"], killed_claims)
+    assert len(window) <= WORKER_POOL, window
+    expected = dict.fromkeys(CHANNELS, (N_ALERTS, 0, 0))
+    expected["email"] = (N_ALERTS - len(window), len(window), 0)
+    assert summary == expected, (summary, window)
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
