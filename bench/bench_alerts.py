@@ -15,6 +15,9 @@ must see them) and deleted afterwards.
   ≤ 10 s and ≤ 3× the baseline.
 - ``alerts.sweep.again``: a second sweep right after the first: it must insert and enqueue
   nothing.
+- ``alerts.sweep.floor``: the same owed rows inserted into a table with the ledger's columns and
+  no index at all, against the same baseline: what writing 100,000 durable rows costs on this
+  machine before any at-most-once guard.
 - ``alerts.deliver``: 10,000 owed alerts fanned out and delivered to the inbox and over SMTP by
   a real worker (``celery worker -P threads -c 8``; ``BENCH_ALERTS_POOL`` and
   ``BENCH_ALERTS_CONCURRENCY`` change it); alerts per second from the fan-out's enqueue to the
@@ -161,6 +164,31 @@ def baseline_select() -> int:
         return len(cursor.fetchall())
 
 
+def floor_insert() -> int:
+    """The same owed rows INSERTed into a table with the ledger's columns and no index, no
+    anti-join, no RETURNING: the least any sweep that writes one durable row per alert costs
+    here. The table lives in the bench's transaction (rolled back)."""
+    from portal.notifications.sources import ProblemDeadlineSource, thresholds_for
+
+    source = ProblemDeadlineSource()
+    sql, params = source.owed_sql(
+        today=BENCH_DAY, run_id=0, thresholds=thresholds_for([source], BENCH_DAY).of(source.name)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_alert_floor (LIKE notifications_alert)")
+        cursor.execute("TRUNCATE bench_alert_floor")
+        cursor.execute(
+            f"""
+            INSERT INTO bench_alert_floor
+                   (id, source, subject_id, kind, step, version, due_on, fire_on, run_id, created_at)
+            SELECT 0, o.source, o.subject_id, o.kind, o.step, o.version, o.due_on, o.fire_on, o.run_id, now()
+              FROM ({sql}) o
+            """,  # the source's own fragment; values are parameters
+            params,
+        )
+        return cursor.rowcount
+
+
 def _empty_ledger() -> None:
     """An empty ledger for the next repetition (inside the bench's transaction: undone at the end)."""
     with connection.cursor() as cursor:
@@ -207,7 +235,9 @@ def _sweep_results(options: Options, data: dict) -> list[Result]:
     repeat = options.repeat_for(3)
     sweep_once()  # warm the caches the baseline will also enjoy
     baseline_select()
+    floor_insert()
     samples, baseline, again_samples, agains, owed, selected = [], [], [], [], 0, 0
+    floor, floored = [], 0
     for i in range(repeat):
         for mine in (True, False) if i % 2 == 0 else (False, True):
             if mine:
@@ -219,6 +249,9 @@ def _sweep_results(options: Options, data: dict) -> list[Result]:
                 started = time.perf_counter()
                 selected = baseline_select()
                 baseline.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        floored = floor_insert()
+        floor.append((time.perf_counter() - started) * 1000)
     sweep = Result(
         name="alerts.sweep.1m",
         measures=f"one sweep: {data['open']:,} open problems, {owed:,} alerts owed (INSERT ... SELECT)",
@@ -238,7 +271,17 @@ def _sweep_results(options: Options, data: dict) -> list[Result]:
         note=f"alerts inserted (and enqueued) by the second sweeps: {agains}",
         error=None if set(agains) == {0} else f"a second sweep owed {agains}",
     )
-    return [sweep, again]
+    floor_row = Result(
+        name="alerts.sweep.floor",
+        measures=f"the same {floored:,} rows INSERTed into a table with no index (no guard, no anti-join)",
+        samples_ms=floor,
+        ops=floored,
+        ops_label="rows",
+        baseline=f"one SELECT of the same {selected:,} rows",
+        baseline_samples_ms=baseline,
+        note="the least a sweep writing one durable row per alert costs here; the real one adds the unique key",
+    )
+    return [sweep, again, floor_row]
 
 
 # --- delivery with a real worker ---------------------------------------------------------------

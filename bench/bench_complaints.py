@@ -38,6 +38,7 @@ from complaints.selectors import duplicate_candidates, inbox_for
 BASE_DIR = Path(__file__).resolve().parent.parent
 INTAKE_SECONDS = 60
 PING_SECONDS = 20
+FLOOR_SECONDS = 20
 CLIENT_THREADS = 24
 WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
 THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
@@ -78,7 +79,7 @@ def _start_gunicorn(port: int) -> subprocess.Popen:
         sys.executable,
         "-m",
         "gunicorn",
-        "portal.wsgi",
+        "bench.intake_floor_wsgi",  # the portal plus the intake's floor (bench/intake_floor.py)
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -191,6 +192,17 @@ def _work_order(run: str, token: str):
     return request
 
 
+def _floor_order(run: str, token: str):
+    """The same work orders, sent to the intake's floor."""
+    order = _work_order(run, token)
+
+    def request(n: int):
+        _method, _path, body, headers = order(n)
+        return "POST", "/bench/floor/intake/", body, headers
+
+    return request
+
+
 def _ping(n: int):
     return "GET", "/api/v1/complaints/ping/", None, {"Host": "localhost"}
 
@@ -205,6 +217,7 @@ def intake_throughput(options: Options) -> list[Result]:
         _drive(port, 2, _ping, 200)
         intake, intake_errors, intake_samples = _drive(port, INTAKE_SECONDS, _work_order(run, token), 201)
         ping, ping_errors, ping_samples = _drive(port, PING_SECONDS, _ping, 200)
+        floor, floor_errors, floor_samples = _drive(port, FLOOR_SECONDS, _floor_order(f"floor{run}", token), 201)
     finally:
         _stop(server)
     created = Complaint.objects.filter(external_id__startswith="BENCH-")
@@ -227,7 +240,23 @@ def intake_throughput(options: Options) -> list[Result]:
     )
     if intake_errors or ping_errors:
         result.error = f"{intake_errors} intake and {ping_errors} ping errors: {(intake_samples + ping_samples)[:2]}"
-    return [result]
+    floor_result = Result(
+        name="complaints.intake.floor",
+        measures=(
+            "the floor of any intake here: token check + a stored complaint copied with its audit event, "
+            f"one statement, nothing computed (bench/intake_floor.py), {FLOOR_SECONDS} s"
+        ),
+        samples_ms=[1000 / count for count in floor],
+        ops=1,
+        ops_label="complaints",
+        baseline=f"GET /api/v1/complaints/ping/ ({PING_SECONDS} s, same server)",
+        baseline_samples_ms=[1000 / count for count in ping],
+        goal=INTAKE_GOAL,
+        note=f"{sum(floor)} written in {FLOOR_SECONDS} s, {floor_errors} errors; the real intake's work comes on top",
+    )
+    if floor_errors:
+        floor_result.error = f"{floor_errors} floor errors: {floor_samples[:2]}"
+    return [result, floor_result]
 
 
 # --- duplicate suggestions over 2,000,000 complaints -----------------------------------------------
