@@ -17,7 +17,8 @@ must see them) and deleted afterwards.
   nothing.
 - ``alerts.sweep.floor``: the same owed rows inserted into a table with the ledger's columns and
   no index at all, against the same baseline: what writing 100,000 durable rows costs on this
-  machine before any at-most-once guard.
+  machine before any at-most-once guard; ``alerts.sweep.floor.key`` the same with the cheapest
+  guard there is, one unique bigint.
 - ``alerts.deliver``: 10,000 owed alerts fanned out and delivered to the inbox and over SMTP by
   a real worker (``celery worker -P threads -c 8``; ``BENCH_ALERTS_POOL`` and
   ``BENCH_ALERTS_CONCURRENCY`` change it); alerts per second from the fan-out's enqueue to the
@@ -164,24 +165,32 @@ def baseline_select() -> int:
         return len(cursor.fetchall())
 
 
-def floor_insert() -> int:
-    """The same owed rows INSERTed into a table with the ledger's columns and no index, no
-    anti-join, no RETURNING: the least any sweep that writes one durable row per alert costs
-    here. The table lives in the bench's transaction (rolled back)."""
+def floor_insert(*, keyed: bool = False) -> int:
+    """The same owed rows INSERTed into a table with the ledger's columns, no anti-join, no
+    RETURNING: the least any sweep that writes one durable row per alert costs here. Without
+    ``keyed`` the table has no index; with it, its only index is a bigint primary key (each owed
+    subject owes one step, so the subject id serves; the scan yields it almost in order): the
+    cheapest at-most-once guard there is. The tables live in the bench's transaction (rolled back)."""
     from portal.notifications.sources import ProblemDeadlineSource, thresholds_for
 
     source = ProblemDeadlineSource()
     sql, params = source.owed_sql(
         today=BENCH_DAY, run_id=0, thresholds=thresholds_for([source], BENCH_DAY).of(source.name)
     )
+    table = "bench_alert_floor_key" if keyed else "bench_alert_floor"
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_alert_floor (LIKE notifications_alert)")
-        cursor.execute("TRUNCATE bench_alert_floor")
+        cursor.execute(f"SELECT to_regclass('{table}') IS NULL")
+        if cursor.fetchone()[0]:
+            cursor.execute(f"CREATE TABLE {table} (LIKE notifications_alert)")
+            if keyed:
+                cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
+        cursor.execute(f"TRUNCATE {table}")
         cursor.execute(
             f"""
-            INSERT INTO bench_alert_floor
+            INSERT INTO {table}
                    (id, source, subject_id, kind, step, version, due_on, fire_on, run_id, created_at)
-            SELECT 0, o.source, o.subject_id, o.kind, o.step, o.version, o.due_on, o.fire_on, o.run_id, now()
+            SELECT {"o.subject_id" if keyed else "0"}, o.source, o.subject_id, o.kind, o.step, o.version,
+                   o.due_on, o.fire_on, o.run_id, now()
               FROM ({sql}) o
             """,  # the source's own fragment; values are parameters
             params,
@@ -236,8 +245,9 @@ def _sweep_results(options: Options, data: dict) -> list[Result]:
     sweep_once()  # warm the caches the baseline will also enjoy
     baseline_select()
     floor_insert()
+    floor_insert(keyed=True)
     samples, baseline, again_samples, agains, owed, selected = [], [], [], [], 0, 0
-    floor, floored = [], 0
+    floor, floor_keyed, floored = [], [], 0
     for i in range(repeat):
         for mine in (True, False) if i % 2 == 0 else (False, True):
             if mine:
@@ -252,6 +262,9 @@ def _sweep_results(options: Options, data: dict) -> list[Result]:
         started = time.perf_counter()
         floored = floor_insert()
         floor.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        floor_insert(keyed=True)
+        floor_keyed.append((time.perf_counter() - started) * 1000)
     sweep = Result(
         name="alerts.sweep.1m",
         measures=f"one sweep: {data['open']:,} open problems, {owed:,} alerts owed (INSERT ... SELECT)",
@@ -281,7 +294,17 @@ def _sweep_results(options: Options, data: dict) -> list[Result]:
         baseline_samples_ms=baseline,
         note="the least a sweep writing one durable row per alert costs here; the real one adds the unique key",
     )
-    return [sweep, again, floor_row]
+    floor_key_row = Result(
+        name="alerts.sweep.floor.key",
+        measures=f"the same {floored:,} rows into a table whose one index is a bigint key (no anti-join)",
+        samples_ms=floor_keyed,
+        ops=floored,
+        ops_label="rows",
+        baseline=f"one SELECT of the same {selected:,} rows",
+        baseline_samples_ms=baseline,
+        note="the cheapest at-most-once guard: one unique bigint, filled almost in order",
+    )
+    return [sweep, again, floor_row, floor_key_row]
 
 
 # --- delivery with a real worker ---------------------------------------------------------------
