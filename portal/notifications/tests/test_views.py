@@ -60,6 +60,21 @@ def test_marking_read_and_the_counter(client, people, delivered):
     assert 'id="message-' not in page
 
 
+def test_the_list_redrawn_after_marking_read_pages_through_the_inbox(client, people):
+    """The htmx answer to "mark read" is the inbox list drawn at the POST's address: its pager
+    must still lead to the inbox's pages (a relative "?page=2" would GET the POST-only view)."""
+    InboxMessage.objects.bulk_create(InboxMessage(user=people["handler"], title=f"消息 {n}") for n in range(65))
+    client.force_login(people["handler"])
+    first = InboxMessage.objects.filter(user=people["handler"]).order_by("pk").first()
+    response = client.post(
+        reverse("notifications:inbox-read"), {"message": first.pk, "unread": "1"}, HTTP_HX_REQUEST="true"
+    )
+    links = re.findall(r'class="page-link" href="([^"]+)"', response.content.decode())
+    assert links == [reverse("notifications:inbox") + "?page=2&amp;unread=1"]
+    page_two = client.get(reverse("notifications:inbox"), {"page": "2", "unread": "1"})
+    assert page_two.status_code == 200 and page_two.content.decode().count('id="message-') == 30
+
+
 def test_another_persons_message_is_as_missing_as_a_missing_one(client, people, delivered):
     theirs = delivered.get(user=people["deputy"])
     client.force_login(people["handler"])
