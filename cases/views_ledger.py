@@ -25,6 +25,7 @@ from portal.accounts.access import needs
 from portal.accounts.capabilities import Cap
 from portal.accounts.scoping import get_visible_or_404
 from portal.core.api import ConflictError
+from portal.core.replica import replica_reads
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECENT_JOBS = 10
@@ -38,6 +39,7 @@ def _xlsx(name: str, content: bytes) -> HttpResponse:
 
 
 @needs(Cap.EXPORT_RECORDS)
+@replica_reads()
 def export(request):
     """The problem list as filtered on the list page (?status=&region=...), scoped, as .xlsx."""
     name, content, _rows = ledger_export(actor=request.user, params=request.GET)

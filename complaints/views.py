@@ -40,6 +40,7 @@ from portal.audit.services import audit_record
 from portal.core.api import ConflictError
 from portal.core.exports import safe_cell
 from portal.core.masking import mask_name, mask_phone, mask_plate
+from portal.core.replica import replica_reads
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
@@ -89,6 +90,7 @@ def complaint_list(request):
 
 
 @needs(Cap.EXPORT_RECORDS)
+@replica_reads()
 def complaint_export(request):
     """The list's filters as an .xlsx workbook, personal data masked, formulas neutralised."""
     from openpyxl import Workbook
@@ -477,6 +479,7 @@ def new_duplicates(request):
 
 
 @needs(Cap.VIEW_RECORDS)
+@replica_reads()
 def statistics(request):
     from django.utils.dateparse import parse_date
 

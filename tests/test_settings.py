@@ -59,6 +59,7 @@ LOCAL, PRODUCTION = "portal.settings.local", "portal.settings.production"
     ("settings", "variable", "value"),
     [
         (LOCAL, "DATABASE_URL", "mysql://x"),
+        (LOCAL, "DATABASE_REPLICA_URL", "postgres://replica-host"),
         (LOCAL, "REDIS_URL", "http://x"),
         (LOCAL, "EMAIL_URL", "foo://x"),
         (LOCAL, "DEBUG", "maybe"),

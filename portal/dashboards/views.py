@@ -15,6 +15,7 @@ from django.utils.http import content_disposition_header
 
 from portal.accounts.access import needs
 from portal.accounts.capabilities import Cap, has_cap
+from portal.core.replica import replica_reads
 from portal.dashboards import selectors, services
 from portal.dashboards.selectors import Scope
 from portal.regions.models import Unit
@@ -23,6 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OVERDUE_PAGE_SIZE = 50
 
 
+@replica_reads()
 def render_dashboard(request, scope: Scope):
     context = {
         "d": selectors.dashboard(request.user, scope),
@@ -50,6 +52,7 @@ def unit(request, pk):
 # --- overdue lists -----------------------------------------------------------------------------------
 
 
+@replica_reads()
 def _overdue_page(request, scope: Scope):
     queryset, filters = selectors.overdue_problems(request.user, scope, request.GET)
     page = Paginator(queryset, OVERDUE_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -86,6 +89,7 @@ def unit_overdue(request, pk):
     return _overdue_page(request, selectors.scope_unit(request.user, pk))
 
 
+@replica_reads()
 def _overdue_xlsx(request, scope: Scope):
     queryset, filters = selectors.overdue_problems(request.user, scope, request.GET, cap=Cap.EXPORT_RECORDS)
     name, content, _rows = services.overdue_export(actor=request.user, scope=scope, queryset=queryset, filters=filters)

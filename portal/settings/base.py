@@ -10,7 +10,7 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from portal.notifications.env import env_sms_gateway
-from portal.settings.env import env_bool, env_database, env_email, env_int, env_list, env_redis, redis_db
+from portal.settings.env import env, env_bool, env_database, env_email, env_int, env_list, env_redis, redis_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -102,6 +102,17 @@ DATABASES = {"default": env_database()}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# An optional streaming replica for the dashboards, statistics and exports (portal/core/replica.py).
+READ_REPLICA = None
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env_database("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+    }
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["portal.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis()

@@ -23,3 +23,8 @@ CACHES["default"]["LOCATION"] = redis_db(REDIS_URL, 2 + int(_worker) % 14 if _wo
 # Transactional tests flush the throw-away test database with TRUNCATE, which the audit
 # trail's trigger refuses unless this connection setting says it is maintenance.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c portal.audit_maintenance=on"
+
+# A stand-in read replica: the same test database under the alias ``replica`` (a test mirror,
+# never created or flushed on its own). Off unless a test turns ``READ_REPLICA`` on
+# (portal/dashboards/tests/test_replica.py); then it sees committed rows only, like a real replica.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
