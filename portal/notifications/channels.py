@@ -49,12 +49,12 @@ class Outcome(StrEnum):
 class SendResult:
     outcome: Outcome
     error: str = ""
-    committed: bool = False  # the commit point was passed: the ledger says "sent"
+    committed: bool = False  # the commit point was reached (the last bytes were tried)
     connection_down: bool = False  # the server cannot be reached: the rest of the batch waits too
 
 
 class FinalSendFailed(Exception):
-    """The ledger says sent but the last bytes could not be written: nothing was taken."""
+    """The last bytes could not be written: nothing was taken, the ledger still says sending."""
 
 
 Commit = Callable[[Callable[[], None]], None]

@@ -1,4 +1,4 @@
-"""Sending deliveries: claimed before sending, recorded at a commit point, never sent twice.
+"""Sending deliveries: claimed before sending, recorded at a commit point, never lost.
 
 What each channel guarantees
 ----------------------------
@@ -6,8 +6,8 @@ What each channel guarantees
 ``InboxMessage`` insert are one transaction (and the message's ``delivery`` is unique). A
 worker killed halfway rolls both back; a repeated task finds the row no longer pending.
 
-*Email and SMS: at most once, and in practice exactly once.* The other side is a server the
-ledger cannot share a transaction with, so the send is cut at a *commit point*:
+*Email and SMS: never lost; a repeat only after a crash, under the same key.* The other side is
+a server the ledger cannot share a transaction with, so the send is cut at a *commit point*:
 
 1. **Claim** (one committed UPDATE for the batch): ``pending → sending`` with a fresh claim
    token and a lease (``NOTIFICATIONS_CLAIM_LEASE_SECONDS``, longer than the task's hard time
@@ -15,25 +15,25 @@ ledger cannot share a transaction with, so the send is cut at a *commit point*:
    worker; a concurrent or repeated task gets none of them.
 2. **Prepare**: the channel sends everything but the last bytes (``channels.py``). A server
    keeps nothing that has not received them.
-3. **Commit point** (``CommitPoints``): the UPDATE ``sending → sent`` (guarded by the claim
-   token) is written to PostgreSQL's socket *without waiting for its answer*, and the last
-   bytes go to the server's socket right after; only then are both answers read.
-   - Killed before it: the row is still ``sending`` and nothing left the portal. When the
-     lease runs out the redispatcher releases the row and it is sent again: no loss, and no
-     duplicate, because a ``sending`` row provably never reached its commit point.
-   - Killed after it: PostgreSQL completes the statement it received and the server takes
-     the message it received; the row says ``sent``, which is true.
-   - Killed *between* the two writes (two adjacent system calls): the row says ``sent`` but
-     the last bytes never left, so the message is lost, never doubled. The window is
-     two system calls wide, but a loaded machine can preempt the worker between them (the first
-     write wakes PostgreSQL); the fault test allows exactly such a loss and nothing else. The row
-     stays "sent" without ``confirmed_at``, so the status page shows it.
+3. **Commit point** (``CommitPoints``): the last bytes go to the server's socket, and right
+   after them the UPDATE ``sending → sent`` (guarded by the claim token) is written to
+   PostgreSQL's socket *without waiting for its answer*; only then are both answers read.
+   - Killed before the last bytes: the row is still ``sending`` and the server kept nothing.
+     When the lease runs out the redispatcher releases the row and it is sent again, once.
+   - Killed after the UPDATE was written: PostgreSQL completes the statement it received and
+     the server takes the message it received; the row says ``sent``, which is true.
+   - Killed *between* the two writes (two adjacent system calls): the message left but the row
+     still says ``sending``, so after the lease it is sent again. The repeat carries the same
+     ``Message-ID`` (SMS: the same idempotency key), so the mailbox (an idempotent gateway)
+     recognises it: an alert is never lost, and a repeat is the price of a crash in a window
+     two system calls wide, never of a retry. (The other order of the two writes loses the
+     message instead; a deadline alert is worth a repeat, not a loss.)
 4. **Answer**: the server's acknowledgement sets ``confirmed_at``. A refusal (SMTP 4xx,
    gateway 5xx/408/429) turns the row back to ``pending`` with exponential backoff and
    jitter; a final refusal (5xx, other 4xx) or ``NOTIFICATIONS_MAX_ATTEMPTS`` makes it
    ``failed``. When the answer never comes the outcome is unknown: an email stays ``sent``
-   without ``confirmed_at`` (shown on the status page, not sent again); an SMS is retried
-   under the same idempotency key when the gateway drops repeats of it
+   without ``confirmed_at`` (its last bytes left: shown on the status page, not sent again); an
+   SMS is retried under the same idempotency key when the gateway drops repeats of it
    (``NOTIFICATIONS_SMS_GATEWAY_IDEMPOTENT``), otherwise treated like the email.
 
 Where "exactly once" ends: a PostgreSQL crash in the milliseconds between receiving a commit
@@ -208,10 +208,10 @@ def _answer(pgconn) -> int:
 class CommitPoints:
     """A batch's commit points, on the worker's own database connection.
 
-    Each commit point writes the "sent" UPDATE without waiting for PostgreSQL's answer and
-    then the last bytes (see the module docs). The answer is read just before the next
-    statement on the connection (the next commit point, a lease renewal, the batch's record),
-    so PostgreSQL's flush to disk overlaps the next message's conversation with its server.
+    Each commit point writes the last bytes to the server and then the "sent" UPDATE, without
+    waiting for PostgreSQL's answer (see the module docs). The answer is read just before the
+    next statement on the connection (the next commit point, a lease renewal, the batch's
+    record), so PostgreSQL's flush to disk overlaps the next message's conversation.
     """
 
     def __init__(self, token: uuid.UUID):
@@ -220,11 +220,15 @@ class CommitPoints:
         self.lost: list[int] = []  # rows that were no longer this worker's claim
 
     def __call__(self, delivery_id: int, address: str, final_send: Callable[[], None]) -> None:
-        """Raises ``FinalSendFailed`` when the ledger says sent but the last bytes could not be
-        written (nothing was taken; the caller turns the row back)."""
+        """Raises ``FinalSendFailed`` when the last bytes could not be written (nothing was
+        taken, the row still says sending; the caller turns it back)."""
         self.settle()
-        connection.ensure_connection()
+        connection.ensure_connection()  # before the last bytes: nothing between them and the UPDATE
         pgconn = connection.connection.pgconn
+        try:
+            final_send()
+        except Exception as exc:  # a socket or protocol error: the bytes did not go
+            raise FinalSendFailed(str(exc)) from exc
         with connection.wrap_database_errors:
             pgconn.send_query_params(
                 _COMMIT_SQL, [str(delivery_id).encode(), str(self.token).encode(), address.encode()]
@@ -232,11 +236,6 @@ class CommitPoints:
             while pgconn.flush():  # the connection is non-blocking: push the statement out now
                 _wait(pgconn.socket, read=False)
         self.outstanding = delivery_id
-        try:
-            final_send()
-        except Exception as exc:  # a socket or protocol error: the bytes did not go
-            self.settle()
-            raise FinalSendFailed(str(exc)) from exc
 
     def settle(self) -> None:
         """Read the answer to the last commit point, if it is still unread."""

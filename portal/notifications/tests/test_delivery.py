@@ -237,6 +237,43 @@ def test_a_server_dropping_the_connection_before_the_final_dot_keeps_nothing(peo
     assert len(smtp_sink.messages) == 1
 
 
+def test_the_last_bytes_leave_before_the_ledger_says_sent(people, make_problem, smtp_sink):
+    """The order at the commit point: the message's last bytes, then the "sent" UPDATE. A worker
+    killed between the two leaves its row "sending", which is sent again under the same
+    Message-ID (a repeat a mailbox recognises), never a "sent" row whose message never left."""
+    import uuid
+    from unittest import mock
+
+    from psycopg import pq
+
+    make_problem(TODAY, handler=people["handler"])
+    ids = owe()["email"]
+    real_send = smtplib.SMTP.send
+    database_busy = []
+
+    def watch(self, data):
+        if data == b".\r\n":  # the last bytes: is the "sent" UPDATE already on its way?
+            database_busy.append(connection.connection.pgconn.transaction_status == pq.TransactionStatus.ACTIVE)
+        return real_send(self, data)
+
+    with mock.patch.object(smtplib.SMTP, "send", watch):
+        assert deliveries_send(channel="email", ids=ids) == {"confirmed": 1}
+    assert database_busy == [False]
+
+    # What a kill between the two writes leaves behind: the message left, the row says sending.
+    Delivery.objects.filter(pk__in=ids).update(
+        status="sending",
+        claim_token=uuid.uuid4(),
+        lease_until=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+        sent_at=None,
+        confirmed_at=None,
+    )
+    assert deliveries_redispatch(enqueue=False)["released_claims"] == 1
+    assert deliveries_send(channel="email", ids=ids) == {"confirmed": 1}
+    first, again = smtp_sink.messages
+    assert first["Message-ID"] == again["Message-ID"] and first["Subject"] == again["Subject"]
+
+
 def test_a_digest_lists_the_items_in_one_email(people, make_problem, smtp_sink, settings):
     settings.NOTIFICATIONS_DIGEST_THRESHOLD = 2
     problems = [make_problem(TODAY, handler=people["handler"]) for _ in range(4)]
