@@ -5,7 +5,7 @@ Email and SMS leave the portal, so their sends are split around a *commit point*
 sent first (SMTP: the envelope and the message without its final ``.``; HTTP: the request
 without the last byte of its body). A server keeps nothing before it has those last bytes:
 an SMTP transaction without its final dot is discarded, an HTTP body shorter than its
-Content-Length is not a request. Then the ledger's "sent" update and the last bytes go out
+Content-Length is not a request. Then the last bytes and the ledger's "sent" update go out
 back to back, without waiting in between; only after both does the worker read the answers.
 
 The inbox needs none of this: its message is a row written in the transaction that marks the

@@ -114,8 +114,9 @@ class Delivery(models.Model):
 
     ``pending`` → ``sending`` (claimed: a claim token and a lease) → ``sent`` at the commit
     point; ``confirmed_at`` once the receiving server acknowledged. A stale ``sending`` row
-    (its worker died) goes back to ``pending``: under the send protocol a row still
-    ``sending`` never reached its commit point, so nothing left the portal for it.
+    (its worker died) goes back to ``pending`` and is sent again: under the send protocol its
+    message did not leave, or left in the worker's last moment and is repeated under the same
+    key (``delivery.py``).
     """
 
     class Status(models.TextChoices):
