@@ -60,6 +60,7 @@ LOCAL, PRODUCTION = "portal.settings.local", "portal.settings.production"
     [
         (LOCAL, "DATABASE_URL", "mysql://x"),
         (LOCAL, "DATABASE_REPLICA_URL", "postgres://replica-host"),
+        (LOCAL, "REPLICA_MAX_LAG_SECONDS", "half a minute"),
         (LOCAL, "REDIS_URL", "http://x"),
         (LOCAL, "EMAIL_URL", "foo://x"),
         (LOCAL, "DEBUG", "maybe"),

@@ -60,7 +60,8 @@ DEFAULTS: dict[str, object] = {
     "SMTP_TIMEOUT_SECONDS": 20,
     # An SMS gateway that answers late may still have sent: retrying is safe only when it drops
     # repeats of the idempotency key the adapter sends. False: such a delivery stays "sent,
-    # unconfirmed" (at most once) and shows on the status page instead.
+    # unconfirmed" and shows on the status page instead. (A worker killed between the last
+    # bytes and the ledger's update repeats its message either way, under the same key.)
     "SMS_GATEWAY_IDEMPOTENT": True,
     "SMS_GATEWAY_ADAPTER": "portal.notifications.channels.JsonHttpSmsGateway",
     "SITE_URL": "",  # prefix for links in email, e.g. https://zfjd.jtt.henan.gov.cn

@@ -1,4 +1,4 @@
-"""Sending deliveries: claimed before sending, recorded at a commit point, never lost.
+"""Sending deliveries: claimed before sending, recorded at a commit point, never lost to a crash.
 
 What each channel guarantees
 ----------------------------
@@ -24,10 +24,11 @@ a server the ledger cannot share a transaction with, so the send is cut at a *co
      the server takes the message it received; the row says ``sent``, which is true.
    - Killed *between* the two writes (two adjacent system calls): the message left but the row
      still says ``sending``, so after the lease it is sent again. The repeat carries the same
-     ``Message-ID`` (SMS: the same idempotency key), so the mailbox (an idempotent gateway)
-     recognises it: an alert is never lost, and a repeat is the price of a crash in a window
-     two system calls wide, never of a retry. (The other order of the two writes loses the
-     message instead; a deadline alert is worth a repeat, not a loss.)
+     ``Message-ID``, the same on every worker host (SMS: the same idempotency key, which an
+     idempotent gateway drops), so a receiver can tell it for a repeat: an alert is never lost
+     to a crash, and a repeat is the price of a crash in a window two system calls wide.
+     (The other order of the two writes loses the message instead; a deadline alert is worth
+     a repeat, not a loss.)
 4. **Answer**: the server's acknowledgement sets ``confirmed_at``. A refusal (SMTP 4xx,
    gateway 5xx/408/429) turns the row back to ``pending`` with exponential backoff and
    jitter; a final refusal (5xx, other 4xx) or ``NOTIFICATIONS_MAX_ATTEMPTS`` makes it
@@ -57,10 +58,11 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from email.utils import parseaddr
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail.utils import DNS_NAME
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -330,6 +332,15 @@ def _renew(token: uuid.UUID) -> int:
         return cursor.rowcount
 
 
+def _message_id_domain() -> str:
+    """The same on every worker host (a container's host name is its id), so a message sent
+    again by another worker keeps its Message-ID: the site's host, else the sender's domain."""
+    site = urlsplit(conf.get("SITE_URL") or "").hostname
+    if site:
+        return site
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "portal.invalid"
+
+
 def _email_message(pk: int, key: str, alert_key: str, text: Rendered, address: str) -> OutgoingEmail:
     body = text.body
     if text.link:
@@ -341,7 +352,7 @@ def _email_message(pk: int, key: str, alert_key: str, text: Rendered, address: s
         to=address,
         headers={
             # Stable across retries, so a receiver can recognise a repeat.
-            "Message-ID": f"<{key}@{DNS_NAME.get_fqdn()}>",
+            "Message-ID": f"<{key}@{_message_id_domain()}>",
             "X-Portal-Alert": alert_key,
             "X-Portal-Delivery": str(pk),
         },

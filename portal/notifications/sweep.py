@@ -276,14 +276,15 @@ def deliveries_redispatch(*, enqueue: bool = True) -> dict:
     run = Run.objects.create(kind=Run.Kind.REDISPATCH)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            # A row still "sending" after its lease never reached its commit point (see
-            # delivery.py): nothing left for it, so it may be sent again.
+            # A row still "sending" after its lease lost its worker before the ledger said sent
+            # (delivery.py): its message did not leave, or left in the worker's last moment; it
+            # is sent again under the same key, never lost.
             cursor.execute(
                 """
                 UPDATE notifications_delivery
                    SET status = 'pending', claim_token = NULL, lease_until = NULL, enqueued_at = NULL,
                        next_attempt_at = now(), updated_at = now(),
-                       last_error = 'claim expired (its worker stopped before sending); released'
+                       last_error = 'claim expired (its worker stopped before recording it sent); sent again'
                  WHERE status = 'sending' AND lease_until < now()
                 """
             )

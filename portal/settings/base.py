@@ -97,21 +97,25 @@ TEMPLATES = [
     },
 ]
 
+
 # --- data stores -------------------------------------------------------------------------
-DATABASES = {"default": env_database()}
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+def _database(variable: str) -> dict:
+    """A database from its URL variable, with the portal's connection options."""
+    config = env_database(variable)
+    config["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+    config["CONN_HEALTH_CHECKS"] = True
+    config.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    return config
+
+
+DATABASES = {"default": _database("DATABASE_URL")}
 # An optional streaming replica for the dashboards, statistics and exports (portal/core/replica.py).
 READ_REPLICA = None
 if env.str("DATABASE_REPLICA_URL", default=""):
-    DATABASES["replica"] = {
-        **env_database("DATABASE_REPLICA_URL"),
-        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
-        "CONN_HEALTH_CHECKS": True,
-    }
-    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    DATABASES["replica"] = _database("DATABASE_REPLICA_URL")
     READ_REPLICA = "replica"
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 30, minimum=0)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 5, minimum=0)
 DATABASE_ROUTERS = ["portal.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

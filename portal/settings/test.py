@@ -28,3 +28,5 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c portal.audit_mai
 # never created or flushed on its own). Off unless a test turns ``READ_REPLICA`` on
 # (portal/dashboards/tests/test_replica.py); then it sees committed rows only, like a real replica.
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+READ_REPLICA = None  # also when DATABASE_REPLICA_URL happens to be exported
+REPLICA_CHECK_SECONDS = 0  # every block asks: no health answer carries over between tests

@@ -6,8 +6,11 @@ commit what they write (``transaction=True``)."""
 
 from __future__ import annotations
 
+import threading
+from unittest import mock
+
 import pytest
-from django.db import connections
+from django.db import OperationalError, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -112,3 +115,47 @@ def test_the_router_writes_and_migrates_only_the_primary(with_replica, units):
         read.save(update_fields=["title"])
     assert any(sql.startswith('UPDATE "cases_problem"') for sql in run.on("default")) and run.on("replica") == []
     assert router.allow_migrate("replica", "cases") is False and router.allow_migrate("default", "cases") is True
+
+
+def test_a_replica_that_cannot_be_reached_or_lags_behind_is_not_used(with_replica, people, units, settings, caplog):
+    problem(units["a"], deadline=days(-3))
+    client = client_for(people["province"])
+    with (
+        Statements() as run,
+        mock.patch.object(
+            connections["replica"], "ensure_connection", side_effect=OperationalError("could not connect")
+        ),
+    ):
+        response = client.get(reverse("dashboards:overdue"))
+    assert response.status_code == 200 and response.context["page"].paginator.count == 1  # read on the primary
+    assert run.on("replica") == [] and touches(run.on("default"), "cases_problem")
+    assert "unusable, reading the primary" in caplog.text
+
+    settings.REPLICA_MAX_LAG_SECONDS = -1  # any lag is too much: the check answers, the page reads the primary
+    with Statements() as run:
+        assert client.get(reverse("dashboards:overdue")).status_code == 200
+    assert not touches(run.on("replica"), "cases_problem") and touches(run.on("default"), "cases_problem")
+    assert "behind, reading the primary" in caplog.text
+
+
+def test_blocks_in_concurrent_threads_keep_their_own_state():
+    """gunicorn's threads run the same decorated view at once: each call is its own block."""
+    both_inside = threading.Barrier(2, timeout=10)
+    errors = []
+
+    @replica_reads()
+    def view():
+        both_inside.wait()
+
+    def call():
+        try:
+            view()
+        except Exception as exc:  # what a shared context manager raised on the second exit
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

@@ -79,9 +79,13 @@ class SmtpSink:
     def __len__(self) -> int:
         return len(self.raw)
 
-    def by_alert(self) -> Counter:
+    def headers(self) -> list:
+        """The headers of every message received, in order."""
         parse = email.parser.BytesHeaderParser().parsebytes
-        return Counter(parse(content)["X-Portal-Alert"] for content in list(self.raw))
+        return [parse(content) for content in list(self.raw)]
+
+    def by_alert(self) -> Counter:
+        return Counter(headers["X-Portal-Alert"] for headers in self.headers())
 
 
 @dataclass

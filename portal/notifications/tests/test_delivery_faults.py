@@ -19,7 +19,6 @@ migrations loaded are put back (``_restore_migrated_rows``).
 from __future__ import annotations
 
 import contextlib
-import email.parser
 import os
 import shutil
 import signal
@@ -239,11 +238,9 @@ def _lost_and_doubled(alerts, counts: dict[str, Counter]) -> dict[str, tuple[int
 def _repeats_on_the_wire(smtp: SmtpSink, gateway: GatewaySink) -> dict[tuple[str, int], int]:
     """(channel, delivery id) -> copies received, for the deliveries that arrived more than once.
     Every copy of a delivery must carry its one key (Message-ID; the SMS idempotency key)."""
-    parse = email.parser.BytesHeaderParser().parsebytes
     copies: Counter = Counter()
     message_ids: dict[int, set] = {}
-    for content in list(smtp.raw):
-        headers = parse(content)
+    for headers in smtp.headers():
         delivery = int(headers["X-Portal-Delivery"])
         copies["email", delivery] += 1
         message_ids.setdefault(delivery, set()).add(headers["Message-ID"])
