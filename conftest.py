@@ -4,7 +4,9 @@ Reference data (Henan's regions, the calendar, the problem categories) is loaded
 migrations. A transactional test (``transaction=True``, ``live_server``) ends with a flush of
 the test database, so each one asks for Django's serialized rollback: the migrated data is put
 back at its start. pytest-django runs transactional tests after the others, so the ordinary
-tests always see the data too.
+tests always see the data too. Transactional tests that run with other threads or processes
+(a browser, a live server, Celery workers, concurrent writers) also ask for
+``_restore_migrated_data``, which puts the rows back after them.
 """
 
 from __future__ import annotations
@@ -27,3 +29,55 @@ def pytest_collection_modifyitems(items):
             "django_db_serialized_rollback" not in fixtures
         ):
             fixtures.append("django_db_serialized_rollback")
+
+
+@pytest.fixture(scope="session")
+def _restore_migrated_data(django_db_setup, django_db_blocker):
+    """Put back the rows data migrations loaded (regions, categories, the holiday calendar, time
+    limits) after a transactional test truncated every table, so the tests after it find the
+    database as they expect.
+
+    The serialized copy is read when the fixture is first set up: with Playwright's event loop
+    running in a browser test's thread, asgiref gives that thread a different database connection
+    object (connections are "thread critical"), which does not hold the copy.
+    """
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.core.management.color import no_style
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        contents = {
+            alias: connections[alias]._test_serialized_contents
+            for alias in connections
+            if getattr(connections[alias], "_test_serialized_contents", None)
+        }
+
+    def restore() -> None:
+        with django_db_blocker.unblock():
+            for alias, data in contents.items():
+                # Empty again first: the teardown flush re-created content types and
+                # permissions (post_migrate) with new ids.
+                call_command("flush", database=alias, interactive=False, inhibit_post_migrate=True, verbosity=0)
+                connection = connections[alias]
+                connection.creation.deserialize_db_from_string(data)
+                # Rows came back with their ids: move the id sequences past them.
+                models = apps.get_models(include_auto_created=True)
+                with connection.cursor() as cursor:
+                    for statement in connection.ops.sequence_reset_sql(no_style(), models):
+                        cursor.execute(statement)
+            connections.close_all()
+
+    return restore
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        restore = getattr(item, "funcargs", {}).get("_restore_migrated_data")
+        # After the session's last test the test database is already destroyed (session
+        # fixtures tear down within that test's teardown): nothing is left to restore.
+        if restore is not None and nextitem is not None:
+            restore()

@@ -95,34 +95,3 @@ def submit(units, hotline):
         return complaint
 
     return submit
-
-
-# --- transactional tests (threads, a live server) ------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def _restore_migrated_data(django_db_blocker):
-    """Put back the rows data migrations loaded (regions, categories, calendar, time limits) after
-    a transactional test truncated every table, as tests/e2e/conftest.py does for the browser
-    tests: such tests are marked ``serialized_rollback`` and request this fixture."""
-
-    def restore() -> None:
-        from django.db import connections
-
-        with django_db_blocker.unblock():
-            for connection in connections.all():
-                contents = getattr(connection, "_test_serialized_contents", None)
-                if contents:
-                    connection.creation.deserialize_db_from_string(contents)
-
-    return restore
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    try:
-        return (yield)
-    finally:
-        restore = getattr(item, "funcargs", {}).get("_restore_migrated_data")
-        if restore is not None:
-            restore()

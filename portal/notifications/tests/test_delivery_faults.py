@@ -13,7 +13,7 @@ The broker is an embedded redis-server of the test scope started for this module
 fail whichever tests run alongside.
 
 Transactional tests: the worker processes must see committed rows. Afterwards the rows the
-migrations loaded are put back (``_restore_migrated_rows``).
+migrations loaded are put back (``_restore_migrated_data``).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def sinks():
 
 
 @pytest.fixture
-def processes(broker, sinks, tmp_path, _restore_migrated_rows):
+def processes(broker, sinks, tmp_path, _restore_migrated_data):
     smtp, gateway = sinks
     database_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
     env = {
