@@ -284,27 +284,33 @@ def _sweep_results(options: Options, data: dict) -> list[Result]:
         note=f"alerts inserted (and enqueued) by the second sweeps: {agains}",
         error=None if set(agains) == {0} else f"a second sweep owed {agains}",
     )
-    floor_row = Result(
-        name="alerts.sweep.floor",
-        measures=f"the same {floored:,} rows INSERTed into a table with no index (no guard, no anti-join)",
-        samples_ms=floor,
-        ops=floored,
-        ops_label="rows",
-        baseline=f"one SELECT of the same {selected:,} rows",
-        baseline_samples_ms=baseline,
-        note="the least a sweep writing one durable row per alert costs here; the real one adds the unique key",
-    )
-    floor_key_row = Result(
-        name="alerts.sweep.floor.key",
-        measures=f"the same {floored:,} rows into a table whose one index is a bigint key (no anti-join)",
-        samples_ms=floor_keyed,
-        ops=floored,
-        ops_label="rows",
-        baseline=f"one SELECT of the same {selected:,} rows",
-        baseline_samples_ms=baseline,
-        note="the cheapest at-most-once guard: one unique bigint, filled almost in order",
-    )
-    return [sweep, again, floor_row, floor_key_row]
+    floors = [
+        (
+            "alerts.sweep.floor",
+            "INSERTed into a table with no index (no guard, no anti-join)",
+            floor,
+            "the least a sweep writing one durable row per alert costs here; the real one adds the unique key",
+        ),
+        (
+            "alerts.sweep.floor.key",
+            "into a table whose one index is a bigint key (no anti-join)",
+            floor_keyed,
+            "the cheapest at-most-once guard: one unique bigint, filled almost in order",
+        ),
+    ]
+    return [sweep, again] + [
+        Result(
+            name=name,
+            measures=f"the same {floored:,} rows {how}",
+            samples_ms=timings,
+            ops=floored,
+            ops_label="rows",
+            baseline=f"one SELECT of the same {selected:,} rows",
+            baseline_samples_ms=baseline,
+            note=note,
+        )
+        for name, how, timings, note in floors
+    ]
 
 
 # --- delivery with a real worker ---------------------------------------------------------------
