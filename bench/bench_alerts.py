@@ -15,10 +15,10 @@ must see them) and deleted afterwards.
   ≤ 10 s and ≤ 3× the baseline.
 - ``alerts.sweep.again``: a second sweep right after the first: it must insert and enqueue
   nothing.
-- ``alerts.sweep.floor``: the same owed rows inserted into a table with the ledger's columns and
-  no index at all, against the same baseline: what writing 100,000 durable rows costs on this
-  machine before any at-most-once guard; ``alerts.sweep.floor.key`` the same with the cheapest
-  guard there is, one unique bigint.
+- ``alerts.sweep.floor``: the same owed rows, keyed, inserted into a table with the ledger's
+  columns and no index at all, against the same baseline: what writing 100,000 durable rows
+  costs on this machine before any at-most-once guard; ``alerts.sweep.floor.key`` the same
+  with the ledger's one guard, its bigint primary key (no anti-join, no ordering).
 - ``alerts.deliver``: 10,000 owed alerts fanned out and delivered to the inbox and over SMTP by
   a real worker (``celery worker -P threads -c 8``; ``BENCH_ALERTS_POOL`` and
   ``BENCH_ALERTS_CONCURRENCY`` change it); alerts per second from the fan-out's enqueue to the
@@ -166,18 +166,22 @@ def baseline_select() -> int:
 
 
 def floor_insert(*, keyed: bool = False) -> int:
-    """The same owed rows INSERTed into a table with the ledger's columns, no anti-join, no
-    RETURNING: the least any sweep that writes one durable row per alert costs here. Without
-    ``keyed`` the table has no index; with it, its only index is a bigint primary key (each owed
-    subject owes one step, so the subject id serves; the scan yields it almost in order): the
-    cheapest at-most-once guard there is. The tables live in the bench's transaction (rolled back)."""
+    """The same owed rows, keyed as the sweep keys them, INSERTed into a table with the ledger's
+    columns: no anti-join, no ordering. Without ``keyed`` the table has no index: the least any
+    sweep that writes one durable row per alert costs here; with it, its one index is the
+    primary key, as in the ledger. The tables live in the bench's transaction (rolled back)."""
+    from portal.notifications.models import PACKED_KEY_SQL
     from portal.notifications.sources import ProblemDeadlineSource, thresholds_for
+    from portal.notifications.sweep import _step_codes
 
     source = ProblemDeadlineSource()
     sql, params = source.owed_sql(
-        today=BENCH_DAY, run_id=0, thresholds=thresholds_for([source], BENCH_DAY).of(source.name)
+        today=BENCH_DAY,
+        thresholds=thresholds_for([source], BENCH_DAY).of(source.name),
+        codes=_step_codes([source])[source.name],
     )
     table = "bench_alert_floor_key" if keyed else "bench_alert_floor"
+    key = PACKED_KEY_SQL.format(subject="o.subject_id", step="o.step_id", version="o.version")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT to_regclass('{table}') IS NULL")
         if cursor.fetchone()[0]:
@@ -187,13 +191,11 @@ def floor_insert(*, keyed: bool = False) -> int:
         cursor.execute(f"TRUNCATE {table}")
         cursor.execute(
             f"""
-            INSERT INTO {table}
-                   (id, source, subject_id, kind, step, version, due_on, fire_on, run_id, created_at)
-            SELECT {"o.subject_id" if keyed else "0"}, o.source, o.subject_id, o.kind, o.step, o.version,
-                   o.due_on, o.fire_on, o.run_id, now()
+            INSERT INTO {table} (id, subject_id, step_id, version, due_on, fire_on, run_id)
+            SELECT {key}, o.subject_id, o.step_id, o.version, o.due_on, %s, 0
               FROM ({sql}) o
             """,  # the source's own fragment; values are parameters
-            params,
+            [BENCH_DAY, *params],
         )
         return cursor.rowcount
 
@@ -293,9 +295,9 @@ def _sweep_results(options: Options, data: dict) -> list[Result]:
         ),
         (
             "alerts.sweep.floor.key",
-            "into a table whose one index is a bigint key (no anti-join)",
+            "into a table whose one index is the bigint key (no anti-join)",
             floor_keyed,
-            "the cheapest at-most-once guard: one unique bigint, filled almost in order",
+            "the ledger's own guard without the anti-join and the ordering",
         ),
     ]
     return [sweep, again] + [
@@ -448,7 +450,8 @@ def _prepare_delivery() -> tuple:
     """Committed: people with an email address, problems due for them, and their alerts as a
     sweep writes them (one sweep run)."""
     from portal.accounts.models import Role, User
-    from portal.notifications.models import Run
+    from portal.notifications.models import PACKED_KEY_SQL, AlertStep, Run
+    from portal.notifications.sweep import _BLOCKS
 
     with transaction.atomic(), connection.cursor() as cursor:
         User.objects.bulk_create(
@@ -465,21 +468,23 @@ def _prepare_delivery() -> tuple:
             cursor, prefix="BA-S", count=DELIVER_ALERTS, deadline_sql="%s::date", params=[BENCH_DAY], users=users
         )
         run = Run.objects.create(kind=Run.Kind.SWEEP, today=BENCH_DAY, detail={"bench": "deliver"})
+        step, _created = AlertStep.objects.get_or_create(source="problem", kind="due", name="due")
+        cursor.execute(_BLOCKS)
+        before = cursor.fetchone()[0]
         cursor.execute(
-            """
-            WITH ins AS (
-                INSERT INTO notifications_alert
-                       (source, subject_id, kind, step, version, due_on, fire_on, run_id, created_at)
-                SELECT 'problem', id, 'due', 'due', deadline_version, deadline, %s, %s, now()
-                  FROM cases_problem WHERE code LIKE 'BA-S%%' ORDER BY id
-             RETURNING id
-            )
-            SELECT count(*), min(id), max(id) FROM ins
+            f"""
+            INSERT INTO notifications_alert (id, subject_id, step_id, version, due_on, fire_on, run_id)
+            SELECT {PACKED_KEY_SQL.format(subject="id", step="%s", version="deadline_version")},
+                   id, %s, deadline_version, deadline, %s, %s
+              FROM cases_problem WHERE code LIKE 'BA-S%%' ORDER BY 1
             """,
-            [BENCH_DAY, run.pk],
+            [step.pk, step.pk, BENCH_DAY, run.pk],
         )
-        alerts, first, last = cursor.fetchone()
-        Run.objects.filter(pk=run.pk).update(alerts=alerts, first_alert_id=first, last_alert_id=last)
+        alerts = cursor.rowcount
+        cursor.execute(_BLOCKS)
+        Run.objects.filter(pk=run.pk).update(
+            alerts=alerts, first_block=max(before - 1, 0), last_block=cursor.fetchone()[0] - 1
+        )
     return run, alerts
 
 

@@ -117,7 +117,7 @@ def render_alerts(alert_ids: Iterable[int], *, today=None, keys: dict | None = N
     alerts = [
         AlertRow(*row)
         for row in Alert.objects.filter(pk__in=set(alert_ids)).values_list(
-            "pk", "source", "subject_id", "kind", "step", "version"
+            "pk", "step__source", "subject_id", "step__kind", "step__name", "version"
         )
     ]
     if keys is not None:

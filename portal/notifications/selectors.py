@@ -122,7 +122,7 @@ def alerts_status(*, failures: int = 20) -> StatusReport:
     report.failures = list(
         Delivery.objects.filter(Q(status="failed") | Q(status="pending", attempts__gt=0) | Q(status="undeliverable"))
         .exclude(last_error="")
-        .select_related("recipient", "alert")
+        .select_related("recipient", "alert__step")
         .order_by("-updated_at")[:failures]
     )
     return report

@@ -2,7 +2,7 @@
 
 A source contributes three things, all set-based:
 
-- ``owed_sql(today, run_id, thresholds)``: one SELECT finding every subject that owes a step
+- ``owed_sql(today, thresholds, codes)``: one SELECT finding every subject that owes a step
   today, over a partial index of its table (the sweep turns it into the INSERT of the ledger
   rows not there yet); working-day arithmetic arrives as a few precomputed date thresholds,
   never as a call per row;
@@ -104,11 +104,16 @@ class AlertSource:
     def steps(self):
         return conf.steps(self.steps_setting)
 
-    def owed_sql(self, *, today: dt.date, run_id: int, thresholds: dict[str, dt.date]) -> tuple[str, list] | None:
-        """A SELECT of every alert this source owes today, with the columns (source, subject_id,
-        kind, step, version, due_on, fire_on, run_id); ``thresholds`` maps its steps to dates.
-        The sweep inserts the rows not yet in the ledger. None: nothing to owe."""
+    def owed_sql(self, *, today: dt.date, thresholds: dict[str, dt.date], codes) -> tuple[str, list] | None:
+        """A SELECT of every alert this source owes today, with the columns (subject_id, step_id,
+        version, due_on); ``thresholds`` maps its steps to dates, ``codes`` its (kind, step)
+        pairs (``alert_keys``) to the ledger's step codes. The sweep inserts the rows not yet in
+        the ledger. None: nothing to owe."""
         raise NotImplementedError
+
+    def alert_keys(self) -> list[tuple[str, str]]:
+        """The (kind, step) pairs ``owed_sql`` can yield: each gets its code in the ledger's keys."""
+        return [(step.kind, step.step) for step in self.steps()]
 
     def recipients_sql(self) -> tuple[str, list]:
         raise NotImplementedError
@@ -139,7 +144,7 @@ class ProblemDeadlineSource(AlertSource):
 
         return [str(s) for s in Problem.OPEN_STATES]
 
-    def owed_sql(self, *, today, run_id, thresholds):
+    def owed_sql(self, *, today, thresholds, codes):
         steps = self.steps()
         owing = [s for s in conf.get("RECTIFICATION_STATES") if s in self._open_states()]
         if not steps or not owing:
@@ -147,23 +152,19 @@ class ProblemDeadlineSource(AlertSource):
         cases, params = [], []
         for step in steps:  # latest first: the first threshold a deadline is under wins
             cases.append("WHEN p.deadline <= %s THEN %s")
-            params += [thresholds[step.step], step.step]
-        kinds = ", ".join("(%s, %s)" for _ in steps)
-        kind_params = [v for step in steps for v in (step.step, step.kind)]
+            params += [thresholds[step.step], codes[step.kind, step.step]]
         earliest = max(thresholds[s.step] for s in steps)
         open_states = self._open_states()
         # The first status test is the partial index's own predicate (problem_open_deadline_idx).
         sql = f"""
-            SELECT %s AS source, p.id AS subject_id, k.kind, p.step, p.deadline_version AS version,
-                   p.deadline AS due_on, %s::date AS fire_on, %s::bigint AS run_id
-              FROM (SELECT p.id, p.deadline, p.deadline_version, CASE {" ".join(cases)} END AS step
-                      FROM cases_problem p
-                     WHERE p.status IN ({", ".join(["%s"] * len(open_states))})
-                       AND p.status IN ({", ".join(["%s"] * len(owing))})
-                       AND p.deadline <= %s) p
-              JOIN (VALUES {kinds}) AS k(step, kind) ON k.step = p.step
+            SELECT p.id AS subject_id, (CASE {" ".join(cases)} END)::smallint AS step_id,
+                   p.deadline_version AS version, p.deadline AS due_on
+              FROM cases_problem p
+             WHERE p.status IN ({", ".join(["%s"] * len(open_states))})
+               AND p.status IN ({", ".join(["%s"] * len(owing))})
+               AND p.deadline <= %s
         """  # noqa: S608 - fixed fragments and placeholders; values are parameters
-        return sql, [self.name, today, run_id, *params, *open_states, *owing, earliest, *kind_params]
+        return sql, [*params, *open_states, *owing, earliest]
 
     def recipients_sql(self):
         values, params = _audience_values(self.steps())
@@ -313,7 +314,10 @@ class ExtensionPendingSource(AlertSource):
     name = "extension"
     steps_setting = "EXTENSION_STEPS"
 
-    def owed_sql(self, *, today, run_id, thresholds):
+    def alert_keys(self):
+        return [("extension", step.step) for step in self.steps()]
+
+    def owed_sql(self, *, today, thresholds, codes):
         steps = self.steps()
         if not steps:
             return None
@@ -323,15 +327,15 @@ class ExtensionPendingSource(AlertSource):
         cases, params = [], []
         for step in steps:
             cases.append("WHEN e.requested_at < %s THEN %s")
-            params += [_day_after_start(thresholds[step.step]), step.step]
+            params += [_day_after_start(thresholds[step.step]), codes["extension", step.step]]
         earliest = max(_day_after_start(thresholds[s.step]) for s in steps)
         sql = f"""
-            SELECT %s AS source, e.id AS subject_id, 'extension' AS kind, CASE {" ".join(cases)} END AS step,
-                   1 AS version, e.current_deadline AS due_on, %s::date AS fire_on, %s::bigint AS run_id
+            SELECT e.id AS subject_id, (CASE {" ".join(cases)} END)::smallint AS step_id,
+                   1 AS version, e.current_deadline AS due_on
               FROM cases_extensionrequest e
              WHERE e.decision = 'pending' AND e.requested_at < %s
         """  # noqa: S608 - fixed fragments and placeholders; values are parameters
-        return sql, [self.name, *params, today, run_id, earliest]
+        return sql, [*params, earliest]
 
     def recipients_sql(self):
         values, params = _audience_values(self.steps())
@@ -415,6 +419,9 @@ class ComplaintLightSource(AlertSource):
     name = "complaint"
     steps_setting = "COMPLAINT_STEPS"
 
+    def alert_keys(self):
+        return [("light", step.step) for step in self.steps()]
+
     @staticmethod
     def _model():
         try:
@@ -430,7 +437,7 @@ class ComplaintLightSource(AlertSource):
         names = {f.name for f in model._meta.get_fields()}
         return {"deadline", "deadline_warn_from", "deadline_version", "handling_unit", "handling_region"} <= names
 
-    def owed_sql(self, *, today, run_id, thresholds):
+    def owed_sql(self, *, today, thresholds, codes):
         model = self._model()
         steps = {s.step for s in self.steps()}
         if not steps & {"yellow", "red"}:
@@ -438,23 +445,18 @@ class ComplaintLightSource(AlertSource):
         open_states = [str(s) for s in model.OPEN_STATES]
         placeholders = ", ".join(["%s"] * len(open_states))
         red_only = "" if "yellow" in steps else "AND c.deadline < %s"
-        step = "CASE WHEN c.deadline < %s THEN 'red' ELSE 'yellow' END" if "red" in steps else "'yellow'"
-        step_params = [today] if "red" in steps else []
+        if "red" in steps:  # red past the deadline, else yellow (only red ones when yellow is off)
+            step = "CASE WHEN c.deadline < %s THEN %s ELSE %s END"
+            step_params = [today, codes["light", "red"], codes["light", "yellow" if "yellow" in steps else "red"]]
+        else:
+            step, step_params = "%s", [codes["light", "yellow"]]
         sql = f"""
-            SELECT %s AS source, c.id AS subject_id, 'light' AS kind, {step} AS step,
-                   c.deadline_version AS version, c.deadline AS due_on, %s::date AS fire_on, %s::bigint AS run_id
+            SELECT c.id AS subject_id, ({step})::smallint AS step_id,
+                   c.deadline_version AS version, c.deadline AS due_on
               FROM complaints_complaint c
              WHERE c.status IN ({placeholders}) AND c.deadline_warn_from <= %s {red_only}
         """  # noqa: S608 - fixed fragments and placeholders; values are parameters
-        return sql, [
-            self.name,
-            *step_params,
-            today,
-            run_id,
-            *open_states,
-            today,
-            *([] if "yellow" in steps else [today]),
-        ]
+        return sql, [*step_params, *open_states, today, *([] if "yellow" in steps else [today])]
 
     def recipients_sql(self):
         values, params = _audience_values(self.steps())

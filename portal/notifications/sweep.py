@@ -1,8 +1,9 @@
 """Finding what is owed, set-based: the sweep, the fan-out and the redispatcher.
 
 - ``alerts_sweep`` (Celery beat): for every source one ``INSERT ... SELECT`` over its partial
-  index writes the alerts owed today that the ledger does not hold yet (unique key: subject,
-  source, kind, step, version); a second sweep right after inserts (and enqueues) nothing.
+  index writes the alerts owed today that the ledger does not hold yet (key: subject, step,
+  version, packed into the primary key); a second sweep right after inserts (and enqueues)
+  nothing.
   After commit it enqueues the fan-out of its run.
 - ``alerts_fan_out``: one statement claims a sweep run and turns its alerts into deliveries,
   one per (alert, channel, recipient) under a unique key, folding floods into digests; after
@@ -23,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.notifications import conf
-from portal.notifications.models import Alert, Channel, Delivery, Run
+from portal.notifications.models import PACKED_KEY_SQL, Alert, AlertStep, Channel, Delivery, Run
 from portal.notifications.sources import active_sources, all_sources, thresholds_for
 
 logger = logging.getLogger(__name__)
@@ -52,26 +53,54 @@ def _entered_years() -> set[int]:
     return set(CalendarYear.objects.values_list("year", flat=True))
 
 
-# The rows a source owes that the ledger does not hold yet, inserted in subject order (the
-# unique index leads with the subject). Sweeps are serialized by an advisory lock and nothing
-# else writes alerts, so the anti-join is exact; the unique constraint stays the guard (a
-# duplicate would fail the sweep, never send twice). A plain INSERT over an anti-join costs
-# about half of ON CONFLICT DO NOTHING's speculative insertion, row for row.
-_INSERT_OWED = """
-WITH owed AS ({owed}),
-ins AS (
-    INSERT INTO notifications_alert (source, subject_id, kind, step, version, due_on, fire_on, run_id, created_at)
-    SELECT o.source, o.subject_id, o.kind, o.step, o.version, o.due_on, o.fire_on, o.run_id, now()
-      FROM owed o
-     WHERE NOT EXISTS (
-           SELECT 1 FROM notifications_alert a
-            WHERE a.subject_id = o.subject_id AND a.source = o.source AND a.kind = o.kind
-              AND a.step = o.step AND a.version = o.version)
-     ORDER BY o.subject_id
- RETURNING id
-)
-SELECT count(*), min(id), max(id) FROM ins
-"""
+# The rows a source owes that the ledger does not hold yet, under their packed key. Sweeps are
+# serialized by an advisory lock and nothing else writes alerts, so the anti-join is exact;
+# the primary key stays the guard (a duplicate would fail the sweep, never send twice). A plain
+# INSERT over an anti-join costs about half of ON CONFLICT DO NOTHING's speculative insertion,
+# row for row; inserted in key order, the key's index is filled page by page.
+_KEY = PACKED_KEY_SQL.format(subject="o.subject_id", step="o.step_id", version="o.version")
+_INSERT_OWED = f"""
+INSERT INTO notifications_alert (id, subject_id, step_id, version, due_on, fire_on, run_id)
+SELECT {_KEY}, o.subject_id, o.step_id, o.version, o.due_on, %s::date, %s::bigint
+  FROM ({{owed}}) o
+ WHERE NOT EXISTS (SELECT 1 FROM notifications_alert a WHERE a.id = {_KEY})
+ ORDER BY 1
+"""  # noqa: S608 - fixed fragments; values are parameters
+
+# The ledger's length in blocks. Only sweeps write alerts and nothing updates them, so a sweep's
+# rows go to the block that was last and the blocks added after it (``Run.first_block``).
+_BLOCKS = "SELECT pg_relation_size('notifications_alert') / current_setting('block_size')::bigint"
+
+
+class StepCodes(dict):
+    """A source's (kind, step) pairs → the ledger's step codes; a pair the source did not
+    declare in ``alert_keys()`` stops the sweep with a message saying so."""
+
+    def __init__(self, source: str, codes):
+        super().__init__(codes)
+        self.source = source
+
+    def __missing__(self, key):
+        raise LookupError(f"alert source {self.source!r} owes {key!r}, which its alert_keys() does not declare")
+
+
+def _step_codes(sources) -> dict[str, StepCodes]:
+    """The step codes of every (source, kind, step) the sources can owe, registered first."""
+
+    def known() -> dict[tuple, int]:
+        return {(s, k, n): pk for s, k, n, pk in AlertStep.objects.values_list("source", "kind", "name", "pk")}
+
+    wanted = {(source.name, kind, step) for source in sources for kind, step in source.alert_keys()}
+    codes = known()
+    if wanted - codes.keys():
+        AlertStep.objects.bulk_create(
+            [AlertStep(source=s, kind=k, name=n) for s, k, n in sorted(wanted - codes.keys())], ignore_conflicts=True
+        )
+        codes = known()
+    return {
+        source.name: StepCodes(source.name, {(k, n): codes[source.name, k, n] for k, n in source.alert_keys()})
+        for source in sources
+    }
 
 
 def alerts_sweep(*, today=None, enqueue: bool = True) -> Run:
@@ -88,20 +117,21 @@ def alerts_sweep(*, today=None, enqueue: bool = True) -> Run:
                 # A province's owed alerts are sorted in memory, not on disk.
                 cursor.execute("SET LOCAL work_mem = '64MB'")
                 sources = active_sources()
+                codes = _step_codes(sources)
                 thresholds = thresholds_for(sources, today)
-                per_source, first, last = {}, None, None
+                per_source = {}
+                cursor.execute(_BLOCKS)
+                blocks_before = cursor.fetchone()[0]
                 for source in sources:
-                    owed = source.owed_sql(today=today, run_id=run.pk, thresholds=thresholds.of(source.name))
+                    owed = source.owed_sql(today=today, thresholds=thresholds.of(source.name), codes=codes[source.name])
                     if owed is None:
                         per_source[source.name] = 0
                         continue
                     sql, params = owed
-                    cursor.execute(_INSERT_OWED.format(owed=sql), params)
-                    count, low, high = cursor.fetchone()
-                    per_source[source.name] = count
-                    if count:
-                        first = low if first is None else min(first, low)
-                        last = high if last is None else max(last, high)
+                    cursor.execute(_INSERT_OWED.format(owed=sql), [today, run.pk, *params])
+                    per_source[source.name] = cursor.rowcount
+                cursor.execute(_BLOCKS)
+                blocks_after = cursor.fetchone()[0]
                 entered = _entered_years()
                 missing = sorted({y for s in sources for y in s.check_calendar(cursor, entered_years=entered)})
             for year in missing:
@@ -112,8 +142,8 @@ def alerts_sweep(*, today=None, enqueue: bool = True) -> Run:
             _finish(
                 run,
                 alerts=total,
-                first_alert_id=first,
-                last_alert_id=last,
+                first_block=max(blocks_before - 1, 0) if total else None,
+                last_block=blocks_after - 1 if total else None,
                 detail={
                     "sources": per_source,
                     "thresholds": thresholds.as_json(),
@@ -147,11 +177,13 @@ _FAN_OUT = """
 WITH run AS (
     UPDATE notifications_run SET fanned_at = now()
      WHERE id = %s AND kind = 'sweep' AND fanned_at IS NULL
- RETURNING id, first_alert_id, last_alert_id
+ RETURNING id
 ),
 claimed AS (
-    SELECT a.id, a.source, a.subject_id, a.kind, a.step, a.version
-      FROM run JOIN notifications_alert a ON a.id BETWEEN run.first_alert_id AND run.last_alert_id AND a.run_id = run.id
+    SELECT a.id, s.source, a.subject_id, s.kind, s.name AS step, a.version
+      FROM run
+      JOIN notifications_alert a ON {located}
+      JOIN notifications_alertstep s ON s.id = a.step_id
 ),
 pairs AS ({pairs}),
 targets AS (
@@ -203,6 +235,28 @@ SELECT 'item', id, channel, status FROM items
 """
 
 
+def _located(cursor, run_id: int) -> tuple[str, list, str]:
+    """How the fan-out finds a run's alerts: in the heap blocks its sweep wrote (a TID range
+    scan), when those hold all of them; else by run id over the whole ledger (rows that went to
+    free space elsewhere or were moved by a table rewrite such as VACUUM FULL, or a run written
+    before runs kept their blocks)."""
+    cursor.execute("SELECT alerts, first_block, last_block FROM notifications_run WHERE id = %s", [run_id])
+    row = cursor.fetchone()
+    if row is not None and row[1] is not None:
+        alerts, first, last = row
+        bounds = [f"({first},0)", f"({last},65535)"]
+        cursor.execute(
+            "SELECT count(*) FROM notifications_alert WHERE ctid >= %s::tid AND ctid <= %s::tid AND run_id = %s",
+            [*bounds, run_id],
+        )
+        if cursor.fetchone()[0] == alerts:
+            return "a.ctid >= %s::tid AND a.ctid <= %s::tid AND a.run_id = run.id", bounds, "blocks"
+        logger.warning(
+            "sweep run %s: not all its alerts in blocks %s-%s; reading the ledger by run id", run_id, first, last
+        )
+    return "a.run_id = run.id", [], "run"
+
+
 def alerts_fan_out(*, run_id: int, enqueue: bool = True) -> dict:
     """Deliveries for the alerts of one sweep run; returns counts. Safe to repeat: the run is
     claimed by compare-and-swap (``fanned_at``) in the same statement, so a second fan-out of
@@ -229,14 +283,15 @@ def alerts_fan_out(*, run_id: int, enqueue: bool = True) -> dict:
     run = Run.objects.create(kind=Run.Kind.FANOUT, detail={"sweep_run": run_id})
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_FAN_OUT.format(pairs=pairs), params)
+            located, bounds, how = _located(cursor, run_id)
+            cursor.execute(_FAN_OUT.format(pairs=pairs, located=located), [params[0], *bounds, *params[1:]])
             rows = cursor.fetchall()
             to_send = [
                 (pk, channel)
                 for what, pk, channel, status in rows
                 if what in ("item", "digest") and status == "pending"
             ]
-            counts = {"claimed_alerts": 0, "unaddressed_alerts": 0, "deliveries": 0, "digests": 0}
+            counts = {"claimed_alerts": 0, "unaddressed_alerts": 0, "deliveries": 0, "digests": 0, "located_by": how}
             by_status: dict[str, int] = {}
             for what, pk, _channel, status in rows:
                 if what == "claimed":

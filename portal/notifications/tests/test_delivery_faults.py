@@ -191,7 +191,7 @@ def _create_owed(n: int) -> list[Alert]:
     )
     run = alerts_sweep(today=today, enqueue=False)  # the ledger; no message sent anywhere
     assert run.alerts == n
-    return list(Alert.objects.all())
+    return list(Alert.objects.select_related("step"))
 
 
 def _wait_until(predicate, what: str, processes: Processes, seconds: float = WAIT_SECONDS):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from portal.notifications.calendar import fire_date, threshold
-from portal.notifications.models import Alert, Delivery, NotificationPreference, Run
+from portal.notifications.models import Alert, AlertStep, Delivery, NotificationPreference, Run
 from portal.notifications.sweep import alerts_fan_out, alerts_sweep
 from portal.notifications.tests.conftest import TODAY
 from portal.workdays.calendar import add_working_days, is_working_day
@@ -22,7 +23,7 @@ def wd(n: int, day: dt.date = TODAY) -> dt.date:
 
 
 def owed(run: Run) -> dict[int, str]:
-    return dict(Alert.objects.filter(run=run).values_list("subject_id", "step"))
+    return dict(Alert.objects.filter(run=run).values_list("subject_id", "step__name"))
 
 
 def test_thresholds_agree_with_the_calendar_day_by_day():
@@ -60,7 +61,7 @@ def test_each_problem_owes_the_latest_step_it_reached(people, make_problem):
     expected[cases["long_overdue"].pk] = "province"
     assert steps == expected
     assert not {not_yet.pk, closed.pk, submitted.pk} & set(steps)
-    kinds = dict(Alert.objects.filter(run=run).values_list("step", "kind"))
+    kinds = dict(Alert.objects.filter(run=run).values_list("step__name", "step__kind"))
     assert kinds == {
         "before3": "reminder",
         "before1": "reminder",
@@ -104,6 +105,62 @@ def test_the_days_move_the_steps_along_and_each_is_owed_once(people, make_proble
     assert Alert.objects.filter(subject_id=problem.pk).count() == 6
 
 
+def test_the_ledger_key_is_subject_step_and_version_packed(people, make_problem):
+    from django.db import IntegrityError, transaction
+
+    problem = make_problem(TODAY, handler=people["handler"])
+    run = alerts_sweep(today=TODAY, enqueue=False)
+    alert = Alert.objects.select_related("step").get(run=run)
+    assert alert.pk == (problem.pk << 28) | (alert.step_id << 16) | problem.deadline_version
+    assert (alert.step.source, alert.step.kind, alert.step.name) == ("problem", "due", "due")
+    assert alert.key == f"problem:{problem.pk}:due:due:v1"
+    # Every step a source declares has its code once; later sweeps add none.
+    codes = sorted(AlertStep.objects.values_list("source", "kind", "name", "id"))
+    declared = {(s, k, n) for s, k, n, _id in codes}
+    assert declared >= {("problem", "escalation", "province"), ("extension", "extension", "requested")}
+    alerts_sweep(today=TODAY, enqueue=False)
+    assert sorted(AlertStep.objects.values_list("source", "kind", "name", "id")) == codes
+    # The database refuses a key that is not the packing of its parts, and parts beyond its bounds.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Alert.objects.create(id=alert.pk + 1, subject_id=problem.pk, step=alert.step, version=1, fire_on=TODAY)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Alert.objects.create(subject_id=problem.pk, step=alert.step, version=1 << 16, fire_on=TODAY)
+
+
+def test_a_step_a_source_did_not_declare_fails_the_sweep_loudly(people, make_problem, monkeypatch):
+    from portal.notifications.sources import ProblemDeadlineSource
+
+    make_problem(TODAY, handler=people["handler"])
+    monkeypatch.setattr(ProblemDeadlineSource, "alert_keys", lambda self: [("due", "due")])
+    with pytest.raises(LookupError):
+        alerts_sweep(today=TODAY, enqueue=False)
+    run = Run.objects.filter(kind=Run.Kind.SWEEP).latest("started_at")
+    assert run.outcome == Run.Outcome.ERROR
+    assert "alert source 'problem' owes ('escalation', 'province')" in run.error and "alert_keys()" in run.error
+    assert not Alert.objects.exists()
+
+
+def test_the_fan_out_reads_the_blocks_its_sweep_wrote_and_falls_back_to_the_run(people, make_problem):
+    """A run's alerts are found in the heap blocks its sweep returned; when they are not all
+    there any more (a table rewrite moved them), by run id: either way every alert is claimed."""
+    for days in (0, 1, -1):
+        make_problem(wd(days), handler=people["handler"])
+    run = alerts_sweep(today=TODAY, enqueue=False)
+    run.refresh_from_db()
+    assert run.alerts == 3 and run.first_block is not None and run.last_block >= run.first_block
+    counts = alerts_fan_out(run_id=run.pk, enqueue=False)
+    assert (counts["located_by"], counts["claimed_alerts"]) == ("blocks", 3)
+
+    for days in (-3, -7):
+        make_problem(wd(days), handler=people["handler"])
+    moved = alerts_sweep(today=TODAY, enqueue=False)
+    assert moved.alerts == 2
+    Run.objects.filter(pk=moved.pk).update(first_block=F("last_block") + 10, last_block=F("last_block") + 10)
+    counts = alerts_fan_out(run_id=moved.pk, enqueue=False)
+    assert (counts["located_by"], counts["claimed_alerts"]) == ("run", 2)
+    assert Delivery.objects.filter(alert__run=moved).values("alert").distinct().count() == 2
+
+
 def test_a_moved_deadline_owes_its_steps_again(people, make_problem):
     from cases.models import Problem
 
@@ -112,7 +169,7 @@ def test_a_moved_deadline_owes_its_steps_again(people, make_problem):
     Problem.objects.filter(pk=problem.pk).update(deadline=wd(1), deadline_version=2)  # an extension
     run = alerts_sweep(today=TODAY, enqueue=False)
     assert owed(run) == {problem.pk: "before1"}
-    assert sorted(Alert.objects.values_list("step", "version")) == [("before1", 2), ("due", 1)]
+    assert sorted(Alert.objects.values_list("step__name", "version")) == [("before1", 2), ("due", 1)]
 
 
 def test_recipients_come_from_the_responsibility_chain_and_the_levels_above(people, make_problem):
@@ -198,8 +255,9 @@ def test_a_pending_extension_alerts_the_level_above(people, make_problem):
     )
     run = alerts_sweep(today=TODAY, enqueue=False)
     alerts_fan_out(run_id=run.pk, enqueue=False)
-    alert = Alert.objects.get(source="extension")
-    assert (alert.subject_id, alert.step) == (extension.pk, "requested")
+    alert = Alert.objects.select_related("step").get(step__source="extension")
+    assert (alert.subject_id, alert.step.name) == (extension.pk, "requested")
+    assert alert.key == f"extension:{extension.pk}:extension:requested:v1"
     assert set(alert.deliveries.values_list("recipient__username", flat=True)) == {"city"}
     # Still undecided two working days later: told again; decided: nothing more.
     assert owed(alerts_sweep(today=wd(2), enqueue=False)) == {extension.pk: "waiting"}
@@ -244,7 +302,9 @@ def test_the_sweep_is_a_fixed_number_of_queries(people, make_problem, django_ass
     assert len(many) == len(few)
     with CaptureQueriesContext(connection) as fan_out:
         alerts_fan_out(run_id=run.pk, enqueue=False)
-    assert len(fan_out) <= 5  # the run row, its update, the fan-out statement, a savepoint pair
+    # the fan-out's run row and its update, the sweep run's blocks and their count, the
+    # fan-out statement, a savepoint pair
+    assert len(fan_out) <= 7
 
 
 def test_complaint_lights_alert_the_handling_unit_and_on_red_the_level_above(people, unit):
