@@ -70,13 +70,17 @@ class Run(models.Model):
 
 
 # An alert's key packed into its bigint primary key: subject (35 bits) | step code (12) |
-# deadline version (16). Injective within those bounds, which a check constraint enforces (a
-# subject or version beyond them fails the sweep loudly, it never collides). One index then
-# guards "at most once", instead of a surrogate key plus a five-column unique index: the sweep
-# writes 100,000 of these in one statement and each index is a third of its cost.
+# deadline version (16). Injective within those bounds, which a check constraint enforces; the
+# SQL packing fails loudly beyond them (a subject overflows bigint, a version gives NULL), so a
+# key never collides with another alert's. One index then guards "at most once", instead of a
+# surrogate key plus a five-column unique index: the sweep writes 100,000 of these in one
+# statement and each index is a third of its cost.
 SUBJECT_SHIFT, STEP_SHIFT = 28, 16
 SUBJECT_LIMIT, STEP_LIMIT, VERSION_LIMIT = 1 << (63 - SUBJECT_SHIFT), 1 << (SUBJECT_SHIFT - STEP_SHIFT), 1 << STEP_SHIFT
-PACKED_KEY_SQL = f"(({{subject}} << {SUBJECT_SHIFT}) | ({{step}}::bigint << {STEP_SHIFT}) | {{version}})"
+PACKED_KEY_SQL = (
+    f"({{subject}} * {1 << SUBJECT_SHIFT} + {{step}}::bigint * {1 << STEP_SHIFT}"
+    f" + CASE WHEN {{version}} < {VERSION_LIMIT} THEN {{version}} END)"
+)
 
 
 class AlertStep(models.Model):
@@ -108,7 +112,7 @@ class Alert(models.Model):
     thousand of these in one statement. The subject is polymorphic: the step's
     ``source`` names the registry entry in ``sources.py``. Titles and texts are rendered at
     delivery from the subject; whether an alert was fanned out is its run's business
-    (``Run.fanned_at``), and its run also says when it was written.
+    (``Run.fanned_at``); ``fire_on`` is the day it became owed.
     """
 
     id = models.BigIntegerField(_("提醒键"), primary_key=True, editable=False)
@@ -138,6 +142,8 @@ class Alert(models.Model):
                     id=F("subject_id") * (1 << SUBJECT_SHIFT) + F("step") * (1 << STEP_SHIFT) + F("version"),
                     subject_id__gte=0,
                     subject_id__lt=SUBJECT_LIMIT,
+                    step__gt=0,
+                    step__lt=STEP_LIMIT,
                     version__lt=VERSION_LIMIT,
                 ),
                 name="alert_key_is_packed",
@@ -148,8 +154,9 @@ class Alert(models.Model):
         return self.key
 
     def save(self, *args, **kwargs):
-        if self.pk is None:
+        if self.pk is None:  # a new alert: never an update of the one already under its key
             self.pk = self.pack(self.subject_id, self.step_id, self.version)
+            kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     @staticmethod

@@ -67,8 +67,10 @@ SELECT {_KEY}, o.subject_id, o.step_id, o.version, o.due_on, %s::date, %s::bigin
  ORDER BY 1
 """  # noqa: S608 - fixed fragments; values are parameters
 
-# The ledger's length in blocks. Only sweeps write alerts and nothing updates them, so a sweep's
-# rows go to the block that was last and the blocks added after it (``Run.first_block``).
+# The ledger's length in blocks. Only sweeps write alerts and nothing updates or deletes them,
+# so a sweep's rows go to the block that was last and the blocks added after it
+# (``Run.first_block``); only the space of a failed sweep's rows, once vacuumed in the middle of
+# the table, can take some elsewhere, and the fan-out's count notices.
 _BLOCKS = "SELECT pg_relation_size('notifications_alert') / current_setting('block_size')::bigint"
 
 
@@ -85,7 +87,8 @@ class StepCodes(dict):
 
 
 def _step_codes(sources) -> dict[str, StepCodes]:
-    """The step codes of every (source, kind, step) the sources can owe, registered first."""
+    """The step codes of every (source, kind, step) the sources can owe, registered first (on
+    their own, before the sweep's transaction: a failed sweep must not use up codes)."""
 
     def known() -> dict[tuple, int]:
         return {(s, k, n): pk for s, k, n, pk in AlertStep.objects.values_list("source", "kind", "name", "pk")}
@@ -108,6 +111,8 @@ def alerts_sweep(*, today=None, enqueue: bool = True) -> Run:
     today = today or timezone.localdate()
     run = Run.objects.create(kind=Run.Kind.SWEEP, today=today)
     try:
+        sources = active_sources()
+        codes = _step_codes(sources)
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
@@ -116,8 +121,6 @@ def alerts_sweep(*, today=None, enqueue: bool = True) -> Run:
                     return run
                 # A province's owed alerts are sorted in memory, not on disk.
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-                sources = active_sources()
-                codes = _step_codes(sources)
                 thresholds = thresholds_for(sources, today)
                 per_source = {}
                 cursor.execute(_BLOCKS)

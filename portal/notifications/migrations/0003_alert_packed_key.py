@@ -9,7 +9,7 @@ rewrite never meets an id still in use. Reversible: going back numbers the alert
 import django.db.models.deletion
 from django.db import migrations, models
 
-PACKED = "((a.subject_id << 28) | (a.step_id::bigint << 16) | a.version)"
+PACKED = "(a.subject_id * 268435456 + a.step_id::bigint * 65536 + CASE WHEN a.version < 65536 THEN a.version END)"
 
 # The deliveries' foreign key is deferred: both sides are rewritten, then checked, before the
 # table is altered (ALTER TABLE refuses to run over pending trigger events).
@@ -31,19 +31,28 @@ SET CONSTRAINTS ALL DEFERRED;
 
 ALTER TABLE notifications_alert DROP CONSTRAINT alert_owed_once,
     DROP COLUMN source, DROP COLUMN kind, DROP COLUMN step, DROP COLUMN created_at;
+
+-- Rewritten in key order: the old rows' versions would leave holes that later sweeps fill,
+-- and the fan-out finds a sweep's rows in the blocks it appended (Run.first_block).
+CLUSTER notifications_alert USING notifications_alert_pkey;
 """
 
 BACKWARD = """
 ALTER TABLE notifications_alert
     ADD COLUMN source varchar(16), ADD COLUMN kind varchar(16), ADD COLUMN step varchar(16),
     ADD COLUMN created_at timestamp with time zone;
-UPDATE notifications_alert a SET source = s.source, kind = s.kind, step = s.name, created_at = now()
+UPDATE notifications_alert a SET source = s.source, kind = s.kind, step = s.name,
+       created_at = coalesce((SELECT r.started_at FROM notifications_run r WHERE r.id = a.run_id), now())
   FROM notifications_alertstep s WHERE s.id = a.step_id;
 
 CREATE TEMPORARY TABLE alert_renumbered ON COMMIT DROP AS
 SELECT id AS packed, row_number() OVER (ORDER BY id) AS id FROM notifications_alert;
 UPDATE notifications_delivery d SET alert_id = r.id FROM alert_renumbered r WHERE d.alert_id = r.packed;
 UPDATE notifications_alert a SET id = r.id FROM alert_renumbered r WHERE a.id = r.packed;
+-- A sweep's alerts were its id range again: runs not fanned out yet still find them.
+UPDATE notifications_run r SET first_alert_id = m.low, last_alert_id = m.high
+  FROM (SELECT run_id, min(id) AS low, max(id) AS high FROM notifications_alert GROUP BY run_id) m
+ WHERE r.id = m.run_id;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET CONSTRAINTS ALL DEFERRED;
 
@@ -116,6 +125,8 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(
                 condition=models.Q(
                     ("id", models.F("subject_id") * 268435456 + models.F("step") * 65536 + models.F("version")),
+                    ("step__gt", 0),
+                    ("step__lt", 4096),
                     ("subject_id__gte", 0),
                     ("subject_id__lt", 34359738368),
                     ("version__lt", 65536),

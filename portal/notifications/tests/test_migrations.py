@@ -32,15 +32,23 @@ def test_alerts_and_their_deliveries_survive_the_packed_key_both_ways(django_use
     _migrate(BEFORE)
     try:
         with connection.cursor() as cursor:
+            cursor.execute(  # a sweep not fanned out yet
+                """
+                INSERT INTO notifications_run (kind, started_at, outcome, alerts, deliveries, enqueued, detail, error)
+                VALUES ('sweep', now(), 'ok', 3, 0, 0, '{}', '') RETURNING id
+                """
+            )
+            (run,) = cursor.fetchone()
             cursor.execute(
                 """
-                INSERT INTO notifications_alert (source, subject_id, kind, step, version, due_on, fire_on, created_at)
-                VALUES ('problem', 7, 'due', 'due', 1, %(d)s, %(d)s, now()),
-                       ('problem', 7, 'overdue', 'overdue', 1, %(d)s, %(d)s, now()),
-                       ('complaint', 7, 'light', 'red', 3, %(d)s, %(d)s, now())
+                INSERT INTO notifications_alert
+                       (source, subject_id, kind, step, version, due_on, fire_on, created_at, run_id)
+                VALUES ('problem', 7, 'due', 'due', 1, %(d)s, %(d)s, now(), %(run)s),
+                       ('problem', 7, 'overdue', 'overdue', 1, %(d)s, %(d)s, now(), %(run)s),
+                       ('complaint', 7, 'light', 'red', 3, %(d)s, %(d)s, now(), %(run)s)
                 RETURNING id, source, step
                 """,
-                {"d": dt.date(2026, 6, 15)},
+                {"d": dt.date(2026, 6, 15), "run": run},
             )
             old = {(source, step): pk for pk, source, step in cursor.fetchall()}
             for (source, step), pk in old.items():
@@ -70,6 +78,12 @@ def test_alerts_and_their_deliveries_survive_the_packed_key_both_ways(django_use
             assert pk == (subject << 28) | (_step_code(source, kind, step) << 16) | version
         # The two problem alerts of one subject and the complaint's of the same id stay apart.
         assert len({pk for _m, pk, *_rest in rows}) == 3
+        # The run kept no block range: its fan-out reads the ledger by run id, and finds all three.
+        from portal.notifications.sweep import alerts_fan_out
+
+        assert alerts_fan_out(run_id=run, enqueue=False)["located_by"] == "run"
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE notifications_run SET fanned_at = NULL WHERE id = %s", [run])
 
         _migrate(BEFORE)  # and back: numbered again, deliveries following, new ids after them
         with connection.cursor() as cursor:
@@ -80,6 +94,9 @@ def test_alerts_and_their_deliveries_survive_the_packed_key_both_ways(django_use
             back = cursor.fetchall()
             assert sorted(marker for marker, *_rest in back) == sorted(f"{src}:{step}" for _m, src, step, _id in back)
             assert len(back) == 3 and max(pk for *_rest, pk in back) == 3
+            # The run not fanned out finds its alerts by their id range again.
+            cursor.execute("SELECT first_alert_id, last_alert_id FROM notifications_run WHERE id = %s", [run])
+            assert cursor.fetchone() == (1, 3)
             cursor.execute(
                 "INSERT INTO notifications_alert (source, subject_id, kind, step, version, fire_on, created_at) "
                 "VALUES ('problem', 8, 'due', 'due', 1, current_date, now()) RETURNING id"

@@ -125,6 +125,9 @@ def test_the_ledger_key_is_subject_step_and_version_packed(people, make_problem)
         Alert.objects.create(id=alert.pk + 1, subject_id=problem.pk, step=alert.step, version=1, fire_on=TODAY)
     with pytest.raises(IntegrityError), transaction.atomic():
         Alert.objects.create(subject_id=problem.pk, step=alert.step, version=1 << 16, fire_on=TODAY)
+    with pytest.raises(IntegrityError), transaction.atomic():  # the same key again: refused, not overwritten
+        Alert(subject_id=problem.pk, step=alert.step, version=1, fire_on=wd(5), run=None).save()
+    assert Alert.objects.get(pk=alert.pk).run_id == run.pk
 
 
 def test_a_step_a_source_did_not_declare_fails_the_sweep_loudly(people, make_problem, monkeypatch):
@@ -143,6 +146,10 @@ def test_a_step_a_source_did_not_declare_fails_the_sweep_loudly(people, make_pro
 def test_the_fan_out_reads_the_blocks_its_sweep_wrote_and_falls_back_to_the_run(people, make_problem):
     """A run's alerts are found in the heap blocks its sweep returned; when they are not all
     there any more (a table rewrite moved them), by run id: either way every alert is claimed."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # no space left by earlier tests' rolled-back alerts
+        cursor.execute("TRUNCATE notifications_alert CASCADE")
     for days in (0, 1, -1):
         make_problem(wd(days), handler=people["handler"])
     run = alerts_sweep(today=TODAY, enqueue=False)
