@@ -127,7 +127,8 @@ def test_the_status_page_is_for_administrators(client, people, delivered, smtp_s
     assert "alerts-sweep" in page and "alerts-redispatch" in page
     backlog = re.search(r'<table class="table table-sm mb-2" id="backlog">(.*?)</table>', page, re.S).group(1)
     assert re.search(r"电子邮件</td><td class=\"text-end\">3</td>", backlog)
-    assert "451" in page  # the recent failures
+    assert "451" in page  # the recent failures, each under its alert's ledger key
+    assert re.search(r"<td>problem:\d+:(reminder|due|overdue|escalation):\w+:v1</td>", page)
 
 
 def test_the_alerts_status_command_prints_the_same(people, delivered):
