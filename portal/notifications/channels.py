@@ -150,6 +150,10 @@ class OutgoingEmail:
         return _address(self.from_email), [_address(self.to)]
 
 
+class _NotTaken(Exception):
+    """The server did not answer 250 to the message: the ledger must not say sent."""
+
+
 class EmailChannel:
     """Email through Django's mail backend (``EMAIL_URL``); over SMTP with the commit point."""
 
@@ -246,20 +250,35 @@ class EmailChannel:
                 if reused and attempt == 1:
                     continue  # the server closed an idle connection: once more on a new one
                 return SendResult(Outcome.RETRY, _short(exc))
+        # The commit point is the server's 250, not the final dot leaving: a server may drop a
+        # transaction whose client vanished before it answered (aiosmtpd does), so the ledger
+        # says sent only once the answer is read. A worker killed before that leaves the row
+        # "sending": sent again under the same Message-ID, a repeat, never a loss.
+        answer: dict = {}
+
+        def final_send():
+            connection.send(b".\r\n")
+            try:
+                answer["reply"] = connection.getreply()
+            except (smtplib.SMTPException, OSError) as exc:
+                answer["silent"] = exc
+            if answer.get("reply", (0, b""))[0] != 250:
+                raise _NotTaken
+
         try:
-            commit(lambda: connection.send(b".\r\n"))
+            commit(final_send)
         except FinalSendFailed as exc:
+            if "silent" in answer:  # the message left; whether it was taken is unknown
+                self._drop()
+                text = _short(f"no answer after the message: {answer['silent']}")
+                return SendResult(Outcome.UNCONFIRMED, text, committed=True)
+            if "reply" in answer:
+                code, reply = answer["reply"]
+                result = self._refused(connection, code, reply, "message")
+                return SendResult(result.outcome, result.error, committed=True)
             self._drop()
             return SendResult(Outcome.RETRY, _short(exc), committed=True)
-        try:
-            code, reply = connection.getreply()
-        except (smtplib.SMTPException, OSError) as exc:
-            self._drop()
-            return SendResult(Outcome.UNCONFIRMED, _short(f"no answer after the message: {exc}"), committed=True)
-        if code == 250:
-            return SendResult(Outcome.CONFIRMED, committed=True)
-        result = self._refused(connection, code, reply, "message")
-        return SendResult(result.outcome, result.error, committed=True)
+        return SendResult(Outcome.CONFIRMED, committed=True)
 
 
 # --- SMS --------------------------------------------------------------------------------------

@@ -18,6 +18,9 @@ a server the ledger cannot share a transaction with, so the send is cut at a *co
 3. **Commit point** (``CommitPoints``): the last bytes go to the server's socket, and right
    after them the UPDATE ``sending → sent`` (guarded by the claim token) is written to
    PostgreSQL's socket *without waiting for its answer*; only then are both answers read.
+   Email waits for the server's 250 before the UPDATE: an SMTP server may drop a transaction
+   whose client vanished before it answered, so for email "the last bytes" are the final dot
+   and its answer, and a kill before the UPDATE is a repeat, never a loss.
    - Killed before the last bytes: the row is still ``sending`` and the server kept nothing.
      When the lease runs out the redispatcher releases the row and it is sent again, once.
    - Killed after the UPDATE was written: PostgreSQL completes the statement it received and
@@ -485,7 +488,7 @@ def _record(
                                           THEN now() + make_interval(secs => x.delay) ELSE d.next_attempt_at END,
                    enqueued_at = CASE WHEN x.status = 'pending' THEN now() ELSE d.enqueued_at END,
                    confirmed_at = CASE WHEN x.confirmed THEN now() ELSE d.confirmed_at END,
-                   sent_at = CASE WHEN x.status = 'sent' THEN d.sent_at ELSE NULL END,
+                   sent_at = CASE WHEN x.status = 'sent' THEN coalesce(d.sent_at, now()) ELSE NULL END,
                    claim_token = CASE WHEN x.status = 'sent' THEN d.claim_token ELSE NULL END,
                    lease_until = NULL,
                    attempts = d.attempts - x.untried,

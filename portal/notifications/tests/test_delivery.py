@@ -238,9 +238,10 @@ def test_a_server_dropping_the_connection_before_the_final_dot_keeps_nothing(peo
 
 
 def test_the_last_bytes_leave_before_the_ledger_says_sent(people, make_problem, smtp_sink):
-    """The order at the commit point: the message's last bytes, then the "sent" UPDATE. A worker
-    killed between the two leaves its row "sending", which is sent again under the same
-    Message-ID (a repeat a mailbox recognises), never a "sent" row whose message never left."""
+    """The order at the commit point: the message's last bytes, the server's 250, then the "sent"
+    UPDATE. A worker killed before the UPDATE leaves its row "sending", which is sent again
+    under the same Message-ID (a repeat a mailbox recognises), never a "sent" row whose message
+    the server did not take (it may drop a transaction whose client vanished before its answer)."""
     import uuid
     from unittest import mock
 
@@ -248,17 +249,25 @@ def test_the_last_bytes_leave_before_the_ledger_says_sent(people, make_problem, 
 
     make_problem(TODAY, handler=people["handler"])
     ids = owe()["email"]
-    real_send = smtplib.SMTP.send
-    database_busy = []
+    real_send, real_getreply = smtplib.SMTP.send, smtplib.SMTP.getreply
+    database_busy, at_the_answer = [], []
 
     def watch(self, data):
         if data == b".\r\n":  # the last bytes: is the "sent" UPDATE already on its way?
             database_busy.append(connection.connection.pgconn.transaction_status == pq.TransactionStatus.ACTIVE)
         return real_send(self, data)
 
-    with mock.patch.object(smtplib.SMTP, "send", watch):
+    def watch_answer(self):
+        reply = real_getreply(self)
+        if database_busy and not at_the_answer:  # the server's answer to the message
+            at_the_answer.append((reply[0], Delivery.objects.get(pk=ids[0]).status))
+        return reply
+
+    with mock.patch.object(smtplib.SMTP, "send", watch), mock.patch.object(smtplib.SMTP, "getreply", watch_answer):
         assert deliveries_send(channel="email", ids=ids) == {"confirmed": 1}
     assert database_busy == [False]
+    assert at_the_answer == [(250, "sending")]  # the ledger says sent only after the server's 250
+    assert Delivery.objects.get(pk=ids[0]).sent_at is not None
 
     # What a kill between the two writes leaves behind: the message left, the row says sending.
     Delivery.objects.filter(pk__in=ids).update(
