@@ -7,6 +7,8 @@ without the last byte of its body). A server keeps nothing before it has those l
 an SMTP transaction without its final dot is discarded, an HTTP body shorter than its
 Content-Length is not a request. Then the last bytes and the ledger's "sent" update go out
 back to back, without waiting in between; only after both does the worker read the answers.
+Email reads the server's answer to its final dot before the update: an SMTP server may drop a
+transaction whose client vanished before it answered.
 
 The inbox needs none of this: its message is a row written in the transaction that marks the
 delivery sent (``delivery.py``).
@@ -49,7 +51,6 @@ class Outcome(StrEnum):
 class SendResult:
     outcome: Outcome
     error: str = ""
-    committed: bool = False  # the commit point was reached (the last bytes were tried)
     connection_down: bool = False  # the server cannot be reached: the rest of the batch waits too
 
 
@@ -186,8 +187,8 @@ class EmailChannel:
             try:
                 commit(send_whole)
             except FinalSendFailed as exc:
-                return SendResult(Outcome.RETRY, _short(exc), committed=True)
-            return SendResult(Outcome.CONFIRMED if sent and sent[0] else Outcome.RETRY, committed=True)
+                return SendResult(Outcome.RETRY, _short(exc))
+            return SendResult(Outcome.CONFIRMED if sent and sent[0] else Outcome.RETRY)
         return self._send_smtp(message, commit)
 
     def _refused(self, connection, code: int, reply: bytes, phase: str) -> SendResult:
@@ -271,14 +272,14 @@ class EmailChannel:
             if "silent" in answer:  # the message left; whether it was taken is unknown
                 self._drop()
                 text = _short(f"no answer after the message: {answer['silent']}")
-                return SendResult(Outcome.UNCONFIRMED, text, committed=True)
+                return SendResult(Outcome.UNCONFIRMED, text)
             if "reply" in answer:
                 code, reply = answer["reply"]
                 result = self._refused(connection, code, reply, "message")
-                return SendResult(result.outcome, result.error, committed=True)
+                return SendResult(result.outcome, result.error)
             self._drop()
-            return SendResult(Outcome.RETRY, _short(exc), committed=True)
-        return SendResult(Outcome.CONFIRMED, committed=True)
+            return SendResult(Outcome.RETRY, _short(exc))
+        return SendResult(Outcome.CONFIRMED)
 
 
 # --- SMS --------------------------------------------------------------------------------------
@@ -339,7 +340,7 @@ class JsonHttpSmsGateway:
             commit(lambda: connection.send(body[-1:]))
         except FinalSendFailed as exc:
             self.close()
-            return SendResult(Outcome.RETRY, _short(exc), committed=True)
+            return SendResult(Outcome.RETRY, _short(exc))
         try:
             response = connection.getresponse()
             answer = response.read(2000)
@@ -347,14 +348,14 @@ class JsonHttpSmsGateway:
             self.close()
             # It may have been sent. A gateway that drops repeats of the key makes retrying safe.
             outcome = Outcome.RETRY if conf.get("SMS_GATEWAY_IDEMPOTENT") else Outcome.UNCONFIRMED
-            return SendResult(outcome, _short(f"gateway did not answer: {exc}"), committed=True)
+            return SendResult(outcome, _short(f"gateway did not answer: {exc}"))
         if response.will_close:
             self.close()
         if 200 <= response.status < 300:
-            return SendResult(Outcome.CONFIRMED, committed=True)
+            return SendResult(Outcome.CONFIRMED)
         text_answer = _short(f"gateway answered {response.status}: {answer.decode(errors='replace')}")
         retry = response.status >= 500 or response.status in (408, 429)
-        return SendResult(Outcome.RETRY if retry else Outcome.FAILED, text_answer, committed=True)
+        return SendResult(Outcome.RETRY if retry else Outcome.FAILED, text_answer)
 
 
 class SmsChannel:

@@ -164,14 +164,6 @@ class Alert(models.Model):
         return (subject_id << SUBJECT_SHIFT) | (step_id << STEP_SHIFT) | version
 
     @property
-    def source(self) -> str:
-        return self.step.source
-
-    @property
-    def kind(self) -> str:
-        return self.step.kind
-
-    @property
     def key(self) -> str:
         return f"{self.step.source}:{self.subject_id}:{self.step.kind}:{self.step.name}:v{self.version}"
 
