@@ -61,7 +61,8 @@ RSS_LIMIT_MB = 300
 
 def _first_threshold() -> dt.date:
     """The latest deadline that owes any rectification step on the bench day."""
-    from portal.notifications.sources import ProblemDeadlineSource, thresholds_for
+    from cases.alerts import ProblemDeadlineSource
+    from portal.notifications.sources import thresholds_for
 
     return max(thresholds_for([ProblemDeadlineSource()], BENCH_DAY).of("problem").values())
 
@@ -144,9 +145,10 @@ def fill_sweep_data() -> dict:
 
 def baseline_select() -> int:
     """One SELECT of the same set the sweep inserts: every owed problem with its step, fetched."""
+    from cases.alerts import ProblemDeadlineSource
     from cases.models import Problem
     from portal.notifications import conf
-    from portal.notifications.sources import ProblemDeadlineSource, thresholds_for
+    from portal.notifications.sources import thresholds_for
 
     thresholds = thresholds_for([ProblemDeadlineSource()], BENCH_DAY).of("problem")
     steps = conf.steps("RECTIFICATION_STEPS")
@@ -170,8 +172,9 @@ def floor_insert(*, keyed: bool = False) -> int:
     columns: no anti-join, no ordering. Without ``keyed`` the table has no index: the least any
     sweep that writes one durable row per alert costs here; with it, its one index is the
     primary key, as in the ledger. The tables live in the bench's transaction (rolled back)."""
+    from cases.alerts import ProblemDeadlineSource
     from portal.notifications.models import PACKED_KEY_SQL
-    from portal.notifications.sources import ProblemDeadlineSource, thresholds_for
+    from portal.notifications.sources import thresholds_for
     from portal.notifications.sweep import _step_codes
 
     source = ProblemDeadlineSource()

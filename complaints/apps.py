@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ComplaintsConfig(AppConfig):
     name = "complaints"
     verbose_name = _("投诉举报")
+    url_mounts = {"complaints/": "urls", "open311/v2/": "open311.urls"}
 
     def ready(self):
         from complaints.models import Complaint, VolunteerSupervisor

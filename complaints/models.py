@@ -24,8 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from complaints.fields import EncryptedTextField
 from portal.accounts.scoping import ScopedQuerySet
+from portal.core.fields import EncryptedTextField
 
 
 class Channel(models.TextChoices):

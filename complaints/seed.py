@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from django.db import connection
 from django.utils import timezone
 
-from complaints import crypto, similarity
+from complaints import similarity
 from complaints.models import Channel, Complaint, IntakeClient, RoutingRule, VolunteerSupervisor
 from complaints.routing import refdata, refdata_changed
+from portal.core import crypto
 from portal.core.seeding import SMALL_CITIES, SMALL_COUNTIES, SeedContext, copy_rows
 from portal.regions.models import Region, Unit
 

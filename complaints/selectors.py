@@ -24,10 +24,11 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from complaints import crypto, similarity
+from complaints import similarity
 from complaints.models import Area, Callback, Channel, Complaint, Extension, Kind, Reply, ReturnRequest, Satisfaction
 from complaints.routing import refdata
 from portal.accounts.capabilities import Cap
+from portal.core import crypto
 from portal.workdays.calendar import add_working_days
 
 S = Complaint.Status

@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints import crypto, similarity
+from complaints import similarity
 from complaints.models import (
     STAFF_CHANNELS,
     Callback,
@@ -35,6 +35,7 @@ from complaints.transitions import MOVES, Move
 from portal.accounts.capabilities import Cap, has_cap
 from portal.accounts.scoping import PROVINCE_CODE, ensure_writable, get_visible_or_404
 from portal.audit.services import audit_record, audit_record_many
+from portal.core import crypto
 from portal.core.api import ConflictError
 from portal.workdays.calendar import add_working_days
 

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from complaints import crypto
 from complaints.models import (
     STAFF_CHANNELS,
     Area,
@@ -25,6 +24,7 @@ from complaints.models import (
     Satisfaction,
 )
 from complaints.transitions import MOVES
+from portal.core import crypto
 from portal.core.masking import mask_id_number, mask_name, mask_phone, mask_plate
 
 

@@ -7,7 +7,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import complaints.fields
+import portal.core.fields
 
 
 class Migration(migrations.Migration):
@@ -92,9 +92,9 @@ class Migration(migrations.Migration):
                 ("source_name", models.CharField(blank=True, max_length=100, verbose_name="来源媒体/平台")),
                 ("source_url", models.URLField(blank=True, max_length=500, verbose_name="来源链接")),
                 ("complainant_name", models.CharField(blank=True, max_length=64, verbose_name="投诉人")),
-                ("phone", complaints.fields.EncryptedTextField(kind="phone", verbose_name="联系电话")),
+                ("phone", portal.core.fields.EncryptedTextField(kind="phone", verbose_name="联系电话")),
                 ("phone_hash", models.CharField(blank=True, editable=False, max_length=32)),
-                ("id_number", complaints.fields.EncryptedTextField(kind="id_number", verbose_name="身份证号")),
+                ("id_number", portal.core.fields.EncryptedTextField(kind="id_number", verbose_name="身份证号")),
                 ("id_number_hash", models.CharField(blank=True, editable=False, max_length=32)),
                 ("plate", models.CharField(blank=True, max_length=16, verbose_name="车牌号")),
                 ("escalated", models.BooleanField(default=False, verbose_name="提级办理")),
@@ -508,7 +508,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("number", models.CharField(max_length=20, unique=True, verbose_name="编号")),
                 ("name", models.CharField(max_length=64, verbose_name="姓名")),
-                ("phone", complaints.fields.EncryptedTextField(kind="phone", verbose_name="手机号")),
+                ("phone", portal.core.fields.EncryptedTextField(kind="phone", verbose_name="手机号")),
                 ("phone_hash", models.CharField(blank=True, db_index=True, editable=False, max_length=32)),
                 ("organisation", models.CharField(blank=True, max_length=100, verbose_name="单位/职业")),
                 ("appointed_on", models.DateField(default=django.utils.timezone.localdate, verbose_name="聘任日期")),

@@ -10,10 +10,11 @@ from django.db import connection
 from django.utils import timezone
 
 from cases.models import Category
-from complaints import crypto, services
+from complaints import services
 from complaints.models import Channel, Complaint
 from complaints.selectors import complaints_visible_to
 from portal.audit.models import AuditEvent
+from portal.core import crypto
 from portal.core.personal_data import personal_data_reveal
 from portal.workdays.calendar import add_working_days
 

@@ -11,3 +11,7 @@ class CoreConfig(AppConfig):
         # Bind @shared_task to the configured app in every process (web, worker, beat).
         import portal.accounts.personal
         import portal.celery  # noqa: F401
+        from portal.core import plugins
+
+        # Every app's alerts, figures, documents, ledgers, public pages and navigation entries.
+        plugins.autodiscover()

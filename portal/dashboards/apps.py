@@ -6,3 +6,4 @@ class DashboardsConfig(AppConfig):
     name = "portal.dashboards"
     label = "dashboards"
     verbose_name = _("数据看板")
+    url_mounts = {"dashboard/": "urls"}

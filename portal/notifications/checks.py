@@ -32,7 +32,9 @@ def _step_errors(name: str) -> list[str]:
 @checks.register()
 def alert_settings(app_configs=None, **kwargs):
     problems = []
-    for name in ("RECTIFICATION_STEPS", "EXTENSION_STEPS", "COMPLAINT_STEPS"):
+    from portal.notifications.sources import all_sources
+
+    for name in sorted({source.steps_setting for source in all_sources() if source.steps_setting}):
         problems += _step_errors(name)
     for name in ("DIGEST_THRESHOLD", "BATCH_SIZE", "INBOX_BATCH_SIZE", "MAX_ATTEMPTS"):
         value = conf.get(name)

@@ -1,5 +1,6 @@
 """Alert settings and their defaults. Each can be overridden in Django settings as
-``NOTIFICATIONS_<NAME>``; ``checks.py`` validates them at start-up.
+``NOTIFICATIONS_<NAME>``; ``checks.py`` validates them at start-up. The step tables of each
+source are registered by the app that owns it (``register_defaults`` in ``<app>/alerts.py``).
 
 Steps are offsets in working days from the subject's time limit (negative: before it). A step
 is *reached* on the day its date comes (``fire date <= today``); for each subject only the
@@ -13,34 +14,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-KINDS = ("reminder", "due", "overdue", "escalation", "extension", "light")
+# What a step is, for its texts; apps add their own kinds with ``register_defaults``.
+KINDS = ["reminder", "due", "overdue", "escalation"]
 AUDIENCES = ("chain", "city", "province", "level_above")
 
 DEFAULTS: dict[str, object] = {
-    # Rectification (整改) deadlines of open problems (policy §6, §10).
-    "RECTIFICATION_STEPS": [
-        {"step": "before3", "offset": -3, "kind": "reminder", "audience": ["chain"]},
-        {"step": "before1", "offset": -1, "kind": "reminder", "audience": ["chain"]},
-        {"step": "due", "offset": 0, "kind": "due", "audience": ["chain"]},
-        {"step": "overdue", "offset": 1, "kind": "overdue", "audience": ["chain"]},
-        {"step": "city", "offset": 3, "kind": "escalation", "audience": ["chain", "city"]},
-        {"step": "province", "offset": 7, "kind": "escalation", "audience": ["chain", "city", "province"]},
-    ],
-    # Problems in these states owe rectification alerts ("submitted" waits for the level
-    # above to verify: the county has done its part).
-    "RECTIFICATION_STATES": ["registered", "assigned", "rectifying"],
-    # Extension requests waiting for the level above: on the day they are made, and again
-    # when still undecided after two working days.
-    "EXTENSION_STEPS": [
-        {"step": "requested", "offset": 0, "kind": "extension", "audience": ["level_above"]},
-        {"step": "waiting", "offset": 2, "kind": "extension", "audience": ["level_above"]},
-    ],
-    # Complaint time limits: the yellow and red lights of complaints/selectors.py (each
-    # complaint's own yellow day and deadline; no offsets here).
-    "COMPLAINT_STEPS": [
-        {"step": "yellow", "kind": "light", "audience": ["chain"]},
-        {"step": "red", "kind": "light", "audience": ["chain", "level_above"]},
-    ],
     # More than this many email (or SMS) items for one person in one sweep go out as one digest.
     "DIGEST_THRESHOLD": 5,
     "DIGEST_CHANNELS": ["email", "sms"],
@@ -67,9 +45,17 @@ DEFAULTS: dict[str, object] = {
     "SITE_URL": "",  # prefix for links in email, e.g. https://zfjd.jtt.henan.gov.cn
     "QUEUE": None,  # Celery queue for alert tasks; None: the default queue
     "RUN_RETENTION_DAYS": 30,
-    # Extra alert sources (dotted paths to AlertSource subclasses), e.g. supervision reports.
-    "EXTRA_SOURCES": [],
 }
+
+
+def register_defaults(values: dict[str, object], *, kinds=()) -> None:
+    """An app's own alert settings (its sources' step tables, in ``<app>/alerts.py``), each
+    overridable as ``NOTIFICATIONS_<NAME>`` like the rest, and the step kinds they use."""
+    KINDS.extend(kind for kind in kinds if kind not in KINDS)
+    for name, value in values.items():
+        if name in DEFAULTS and DEFAULTS[name] != value:
+            raise ValueError(f"alert setting {name} is registered twice with different defaults")
+        DEFAULTS[name] = value
 
 
 def get(name: str):

@@ -214,12 +214,12 @@ SPECTACULAR_SETTINGS = {
 
 # --- personal data at rest -------------------------------------------------------------------
 # Complainants' phone and ID numbers are stored encrypted with FIELD_ENCRYPTION_KEY (32 random
-# bytes, url-safe base64; complaints.crypto). Unset, local and test runs use a fixed development
+# bytes, url-safe base64; portal.core.crypto). Unset, local and test runs use a fixed development
 # key; production refuses to start without one, and a malformed key stops any start with one line.
 def _field_encryption_key() -> str:
     import os
 
-    from complaints.crypto import key_setting
+    from portal.core.crypto import key_setting
     from portal.settings.env import env
 
     production = os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".production")

@@ -131,7 +131,7 @@ def test_the_ledger_key_is_subject_step_and_version_packed(people, make_problem)
 
 
 def test_a_step_a_source_did_not_declare_fails_the_sweep_loudly(people, make_problem, monkeypatch):
-    from portal.notifications.sources import ProblemDeadlineSource
+    from cases.alerts import ProblemDeadlineSource
 
     make_problem(TODAY, handler=people["handler"])
     monkeypatch.setattr(ProblemDeadlineSource, "alert_keys", lambda self: [("due", "due")])

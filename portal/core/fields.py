@@ -1,4 +1,4 @@
-"""A model field that stores a string encrypted (``complaints.crypto``) and reads it back clear.
+"""A model field that stores a string encrypted (``portal.core.crypto``) and reads it back clear.
 
 Reading decrypts (``from_db_value``), so the model attribute, ``values_list`` and the audited
 reveal endpoint all see the clear value; writing encrypts with a fresh nonce. Equal clear values
@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import FieldError
 from django.db import models
 
-from complaints import crypto
+from portal.core import crypto
 
 
 class EncryptedTextField(models.BinaryField):

@@ -1,4 +1,5 @@
-"""Complainants' phone and ID numbers at rest: AES-256-GCM, with a keyed hash for exact search.
+"""Personal numbers at rest (complainants' phones and IDs, case parties' IDs and plates):
+AES-256-GCM, with a keyed hash for exact search. Shared by every app (``portal.core.fields``).
 
 One setting, ``FIELD_ENCRYPTION_KEY`` (32 random bytes, url-safe base64), gives two subkeys by
 HKDF: one encrypts, one computes the HMAC-SHA256 search hashes. A stored value is
@@ -9,6 +10,8 @@ numbers match, the database never sees a clear number, and without the key a has
 reversed by trying every phone number.
 
 The module is plain Python (no models) so that the settings can validate the key at start-up.
+The HKDF labels still say "complaints": they derive the keys of data already stored, and
+renaming them would make it unreadable.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import hashlib
 import hmac
 import os
 import re
+import unicodedata
 
 VERSION = b"\x01"
 NONCE_BYTES = 12
@@ -118,21 +122,28 @@ def search_hash(value: str | None, *, kind: str) -> str:
 # --- normalising before storing and searching ---------------------------------------------------
 
 _NOT_DIGITS = re.compile(r"[\s\-()]")
-_PLATE_SEPARATORS = re.compile(r"[\s·•.\-]")
+_PLATE_SEPARATORS = re.compile(r"[\s·•・.\-]")
 
 
 def normalise_phone(value: str | None) -> str:
     """Digits only, without a +86/0086 country prefix: "+86 138-0000-1234" → "13800001234"."""
-    text = _NOT_DIGITS.sub("", (value or "").strip())
+    text = _NOT_DIGITS.sub("", _nfkc(value))
     for prefix in ("+86", "0086"):
         if text.startswith(prefix) and len(text) > 11:
             text = text[len(prefix) :]
     return text
 
 
+def _nfkc(value: str | None) -> str:
+    # Full-width digits and letters (１２３４５, Ａ) as typed by Chinese input methods → ASCII.
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
 def normalise_id_number(value: str | None) -> str:
-    return (value or "").strip().replace(" ", "").upper()
+    """ "41010519900101123x", "４１０１０５…１２３Ｘ" and "4101 0519 …" give the same number."""
+    return re.sub(r"\s", "", _nfkc(value)).upper()
 
 
 def normalise_plate(value: str | None) -> str:
-    return _PLATE_SEPARATORS.sub("", (value or "").strip()).upper()
+    """ "豫A·12345", "豫a12345", "豫Ａ １２３４５" → "豫A12345"."""
+    return _PLATE_SEPARATORS.sub("", _nfkc(value)).upper()
