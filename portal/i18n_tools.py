@@ -34,7 +34,14 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ("portal", "cases", "complaints", "supervision", "evaluation")
+# Every top-level package of the project (portal and the domain apps) and the templates.
+SOURCE_DIRS = tuple(
+    sorted(
+        path.name
+        for path in BASE_DIR.iterdir()
+        if (path / "__init__.py").exists() and path.name not in {"bench", "tests", "deploy"}
+    )
+)
 TEMPLATE_SUFFIXES = {".html", ".txt"}
 SKIP_DIRS = {"migrations", "tests", "__pycache__", "static", "node_modules"}
 DOMAIN = "django"

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import importlib
 
+from django.apps import apps
+from django.conf import settings
+
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record_many
@@ -63,7 +66,7 @@ LIST_QUERIES = {AuditEvent: {"action": "matrix."}}
 
 # Apps add their scoped models' factories in <app>/tests/matrix.py (a FACTORIES dict of
 # model -> factory(region_code) returning an object that shows marker(code) in its lists).
-for _app in ("cases", "complaints", "supervision", "evaluation", "portal.notifications", "portal.dashboards"):
+for _app in [config.name for config in apps.get_app_configs() if config.path.startswith(str(settings.BASE_DIR))]:
     try:
         _module = importlib.import_module(f"{_app}.tests.matrix")
     except ModuleNotFoundError as exc:

@@ -53,7 +53,7 @@ def test_no_gettext_call_that_can_never_be_translated(report):
 def test_extraction_sees_python_and_templates(extraction):
     """A guard against an extractor that silently finds nothing."""
     where = {key[1]: {path for path, _line in message.locations} for key, message in extraction.messages.items()}
-    assert "portal/core/navigation.py" in where["问题清单"]
+    assert "cases/navigation.py" in where["问题清单"]
     assert "templates/registration/login.html" in where["用户名"]
     assert "portal/regions/models.py" in where["县（市、区）"]  # a TextChoices label
     assert "portal/settings/base.py" in where["简体中文"]

@@ -256,7 +256,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 23 * 3600},
     },
 }
-for _app in ("cases", "complaints", "supervision", "evaluation", "portal.notifications", "portal.dashboards"):
+# Every app of this project (not Django's or a library's) may add its schedule.py.
+for _app in [name for name in INSTALLED_APPS if (BASE_DIR / name.replace(".", "/") / "__init__.py").exists()]:
     try:
         CELERY_BEAT_SCHEDULE.update(importlib.import_module(f"{_app}.schedule").BEAT_SCHEDULE)
     except ModuleNotFoundError as exc:

@@ -1,0 +1,7 @@
+"""cases's entries in the main navigation (``portal.core.navigation``)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from portal.core.navigation import register
+
+register(10, "cases:index", _("问题清单"), "i-list")
