@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal.audit",
     "portal.notifications",
+    "portal.documents",
     # the domain
     "cases",
     "complaints",
