@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from docx import Document
 from docx.shared import Pt
 
-from portal.documents.text import office_text
+from portal.core.text import office_text
 
 FIELD = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
 BODY_FIELD = "body"
