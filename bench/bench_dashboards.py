@@ -12,7 +12,7 @@ What runs:
   whole request (middleware, session, the selectors over the summary tables, the template and
   the charts' JSON). Baseline: the raw SQL of the same aggregates, i.e. every figure the page
   shows computed from the records (problems, complaints, accountability) with the definitions
-  of ``portal/dashboards/figures.py``, one statement per panel, through a raw cursor. That is
+  of ``cases/figures.py`` and ``complaints/figures.py``, one statement per panel, through a raw cursor. That is
   what the page would cost without the summary tables.
 - ``dashboards.province.own_sql``: the same request against the page's own SQL statements
   replayed on a raw cursor (the database's share of the request); no goal, shown so the
@@ -31,12 +31,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bench.harness import Benchmark, Goal
+from cases import figures
 from cases.models import Accountability, Problem
+from complaints import figures as complaint_figures
 from complaints.models import Complaint
 from portal.accounts.models import Role, User
-from portal.dashboards import figures
-from portal.dashboards.figures import Period
 from portal.dashboards.models import Snapshot
+from portal.dashboards.period import Period
 from portal.dashboards.services import figures_refresh
 from portal.regions.models import Unit
 
@@ -124,10 +125,12 @@ def province_aggregates_sql() -> list[tuple[str, tuple]]:
             {"k_region": F("problem__region_id")},
             figures.accountability_measures(),
         ),
-        _grouped(complaints, one, figures.complaint_measures(period, conflict_id)),
-        _grouped(window, {"k_class": figures.category_class()}, figures.complaint_window_measures()),
-        _grouped(window, {"k_month": TruncMonth("received_at")}, figures.complaint_window_measures()),
-        _grouped(complaints, {"k_region": F("handling_region_id")}, figures.complaint_measures(period, conflict_id)),
+        _grouped(complaints, one, complaint_figures.complaint_measures(period, conflict_id)),
+        _grouped(window, {"k_class": figures.category_class()}, complaint_figures.complaint_window_measures()),
+        _grouped(window, {"k_month": TruncMonth("received_at")}, complaint_figures.complaint_window_measures()),
+        _grouped(
+            complaints, {"k_region": F("handling_region_id")}, complaint_figures.complaint_measures(period, conflict_id)
+        ),
         _grouped(Unit.objects.filter(active=True), city, {"n": Count("id")}),
     ]
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.figure_tables import ProblemFigure  # noqa: F401 - the dashboards' summary table
 from portal.accounts.scoping import ScopedQuerySet
 
 

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from complaints.figure_tables import ComplaintFigure  # noqa: F401 - the dashboards' summary table
 from portal.accounts.scoping import ScopedQuerySet
 from portal.core.fields import EncryptedTextField
 

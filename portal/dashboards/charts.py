@@ -1,4 +1,5 @@
-"""The dashboards' ECharts options, built from the same figures as the tables beside them.
+"""ECharts options for the dashboards' cards (the figure sets build theirs with these), from the
+same figures as the tables beside them.
 
 Each chart is ``{"option": <ECharts option>, "urls": [...]}`` keyed by the id of its container;
 ``static/portal/dashboards.js`` mounts them and follows ``urls[dataIndex]`` on a click (a
@@ -8,15 +9,13 @@ travel as JSON (``json_script``).
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
 PALETTE = ["#0b3d91", "#1f8a70", "#d98a00", "#7a4fb5", "#c0392b", "#2e86c1", "#8e6c3a", "#5a6475"]
 BLUE, GREEN, AMBER, PURPLE, RED = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[4]
 AXIS = {"axisLine": {"lineStyle": {"color": "#c3cad6"}}, "axisLabel": {"color": "#5a6475"}}
 SPLIT = {"splitLine": {"lineStyle": {"color": "#e8ecf2"}}}
 
 
-def _bars(categories, bars, *, line=None, horizontal=False, stack=False) -> dict:
+def bars(categories, groups, *, line=None, horizontal=False, stack=False) -> dict:
     """Bars (name, values, colour) over ``categories``, optionally with a percentage line on a
     second axis."""
     category_axis = {"type": "category", "data": categories, **AXIS}
@@ -35,7 +34,7 @@ def _bars(categories, bars, *, line=None, horizontal=False, stack=False) -> dict
             "barMaxWidth": 22 if horizontal else 28,
             **({"stack": "total"} if stack else {}),
         }
-        for name, values, colour in bars
+        for name, values, colour in groups
     ]
     y_axes = [value_axis]
     if line is not None:
@@ -71,7 +70,7 @@ def _bars(categories, bars, *, line=None, horizontal=False, stack=False) -> dict
     return option
 
 
-def _pie(items) -> dict:
+def pie(items) -> dict:
     return {
         "color": PALETTE,
         "tooltip": {"trigger": "item", "formatter": "{b}: {c} ({d}%)"},
@@ -90,82 +89,5 @@ def _pie(items) -> dict:
     }
 
 
-def dashboard_charts(*, scope, months, categories, domains, complaint_categories, accountability, places) -> dict:
-    labels = [m["label"] for m in months]
-    charts = {
-        "chart-trend-problems": {
-            "option": _bars(
-                labels,
-                [
-                    (_("发现问题"), [m["found"].value for m in months], BLUE),
-                    (_("销号"), [m["closed"].value for m in months], GREEN),
-                ],
-                line=(_("按期整改率"), [m["on_time"].percent for m in months], AMBER),
-            )
-        },
-        "chart-trend-complaints": {
-            "option": _bars(
-                labels,
-                [
-                    (_("受理诉求"), [m["received"].value for m in months], BLUE),
-                    (_("其中投诉举报"), [m["complaints"].value for m in months], RED),
-                ],
-                line=(_("回访满意率"), [m["satisfaction"].percent for m in months], GREEN),
-            )
-        },
-        "chart-problem-categories": {
-            "option": _bars(
-                [row["name"] for row in categories],
-                [
-                    (_("逾期"), [row["overdue"].value for row in categories], RED),
-                    (_("在办未逾期"), [row["open"].value - row["overdue"].value for row in categories], BLUE),
-                ],
-                horizontal=True,
-                stack=True,
-            )
-        },
-        "chart-problem-domains": {"option": _pie([(row["name"], row["open"].value) for row in domains])},
-        "chart-complaint-categories": {
-            "option": _bars(
-                [row["name"] for row in complaint_categories],
-                [
-                    (_("投诉举报"), [row["complaints"].value for row in complaint_categories], RED),
-                    (
-                        _("其他诉求"),
-                        [row["received"].value - row["complaints"].value for row in complaint_categories],
-                        BLUE,
-                    ),
-                ],
-                horizontal=True,
-                stack=True,
-            )
-        },
-        "chart-accountability": {"option": _pie([(row["name"], row["count"].value) for row in accountability])},
-    }
-    if places:
-        ranked = sorted(places, key=lambda p: -p.problems["overdue"])
-        charts["region-chart"] = {
-            "option": _bars(
-                [p.name for p in ranked],
-                [
-                    (_("逾期"), [p.problems["overdue"] for p in ranked], RED),
-                    (_("在办未逾期"), [p.problems["open"] - p.problems["overdue"] for p in ranked], BLUE),
-                ],
-                line=(_("按期整改率"), [p.nums["on_time"].percent for p in ranked], AMBER),
-                stack=True,
-            ),
-            "urls": [p.url for p in ranked],
-        }
-        by_complaints = sorted(places, key=lambda p: -(p.nums["per_unit"].value or 0))
-        charts["chart-places-complaints"] = {
-            "option": _bars(
-                [p.name for p in by_complaints],
-                [(_("每单位投诉举报（件）"), [_round(p.nums["per_unit"].value) for p in by_complaints], PURPLE)],
-            ),
-            "urls": [p.url for p in by_complaints],
-        }
-    return charts
-
-
-def _round(value):
+def round1(value):
     return None if value is None else round(value, 1)

@@ -1,54 +1,38 @@
 """Drill-down links: every number on a dashboard links to the list that produces it.
 
-A number gets a link only when the list can express every filter that produced it, so a link
-never shows a different count: the problem list (``cases:index``) with the filters of
-``cases.selectors.ProblemFilter``, the complaint list (``complaints:list``) with the filters
-of ``complaints.selectors.complaint_search``. A number the list cannot reproduce yet stays
-plain; the filters such numbers ask for are named here, and their links appear by themselves
-once the list has a filter of that name (tests/test_dashboards_links follows every link shown).
-
-Filters the problem list does not have yet (wanted by issue 7's dashboards):
-``open=yes`` (any open state), ``domain=<id>``, ``source=<code>`` (repeatable),
-``found_from``/``found_to`` and ``closed_from``/``closed_to`` (dates), ``on_time=yes``.
-The complaint list has no ``region``/``unit`` filter: only the reader's own dashboard (their
-whole subtree, which the list is limited to anyway) links its complaint numbers; a region or
-unit below it cannot yet. Nor can the list tell closed-in-time, called-back or satisfied
-complaints apart, so the rates stay plain.
+The lists are declared by the figure sets (``registry.DrillList``: the problem list of
+``cases``, the complaint list of ``complaints``, ...). A number gets a link only when the list
+can express every filter that produced it, so a link never shows a different count; a number
+its list cannot reproduce yet stays plain, and its link appears by itself once the list has a
+filter of that name (the dashboards' link test follows every link shown).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, resolve, reverse
 
 from portal.accounts.capabilities import Cap, has_cap
+from portal.dashboards.registry import DrillList, drill_lists
 
 
-@lru_cache(maxsize=1)
-def problem_filters() -> frozenset[str]:
-    from cases.selectors import ProblemFilter
-
-    return frozenset(ProblemFilter.base_filters)
-
-
-@lru_cache(maxsize=1)
-def complaint_filters() -> frozenset[str]:
-    from complaints.selectors import FILTERS
-
-    return frozenset(FILTERS)
+@cache
+def list_filters(key: str) -> frozenset[str]:
+    """The filters the list ``key`` understands."""
+    return frozenset(drill_lists()[key].filters())
 
 
-def _list_url(name: str, model=None) -> str:
-    """The list's URL when it exists (and, with ``model``, declares that it lists those rows)."""
+def _list_url(drill: DrillList) -> str:
+    """The list's URL when it exists (and, with a model, declares that it lists those rows)."""
     try:
-        url = reverse(name)
+        url = reverse(drill.url_name)
     except NoReverseMatch:
         return ""
-    if model is not None:
+    if drill.model is not None:
         rule = getattr(resolve(url).func, "access_rule", None)
-        if rule is None or rule.model is not model:
+        if rule is None or rule.model is not drill.model():
             return ""
     return url
 
@@ -57,30 +41,22 @@ class Links:
     """The list URLs of one reader's dashboard of one scope."""
 
     def __init__(self, user, scope):
-        from complaints.models import Complaint
-
         may_read = has_cap(user, Cap.VIEW_RECORDS)
-        self.problem_list = _list_url("cases:index") if may_read else ""
-        self.complaint_list = _list_url("complaints:list", Complaint) if may_read else ""
+        self.lists = {key: (drill, _list_url(drill) if may_read else "") for key, drill in drill_lists().items()}
         self.scope = scope
 
-    @staticmethod
-    def _url(base: str, supported: frozenset[str], query: dict) -> str:
-        if not base or not set(query) <= supported:
+    def to(self, key: str, place: dict | None = None, **params) -> str:
+        """The list ``key`` of ``place`` (the scope's by default) filtered by ``params``; "" when
+        the list cannot reproduce the number."""
+        drill, base = self.lists.get(key, (None, ""))
+        if not base:
+            return ""
+        if place is None:
+            place = {} if (self.scope.root and not drill.place_filtered) else self.scope.list_params()
+        query = {**place, **params}
+        if not set(query) <= list_filters(key):
             return ""
         return f"{base}?{urlencode({k: _text(v) for k, v in query.items()}, doseq=True)}"
-
-    def problems(self, place: dict | None = None, **params) -> str:
-        """The problem list of ``place`` (the scope's by default) filtered by ``params``."""
-        where = self.scope.list_params() if place is None else place
-        return self._url(self.problem_list, problem_filters(), {**where, **params})
-
-    def complaints(self, place: dict | None = None, **params) -> str:
-        """The complaint list, filtered by ``params``. The list is always limited to the
-        reader's subtree, so the reader's own scope needs no place filter."""
-        if place is None:
-            place = {} if self.scope.root else self.scope.list_params()
-        return self._url(self.complaint_list, complaint_filters(), {**place, **params})
 
 
 def _text(value):

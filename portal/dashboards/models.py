@@ -1,8 +1,10 @@
 """Summary tables of the dashboards (数据看板), rebuilt as a whole by
 ``portal.dashboards.services.figures_refresh`` (Celery beat, every few minutes).
 
-A row holds the figures of one value of one dimension: ``dim`` says which (all, a category
-class, a domain, a month, an accountability measure); the other dimension columns stay NULL.
+Each figure set (an app's ``figures.py``) keeps its own table, a ``FigureTable`` declared in
+its app (``cases.models.ProblemFigure``, ``complaints.models.ComplaintFigure``). A row holds
+the figures of one value of one dimension: ``dim`` says which (all, a month, or one of the
+app's own such as a category class); the other dimension columns stay NULL.
 Two kinds of rows:
 
 - *unit rows* (``unit`` set): the records of one unit in one region;
@@ -11,7 +13,7 @@ Two kinds of rows:
 
 Rows are read through ``visible_to`` like every other read: a subtree row belongs to the
 region it sums, and that region's whole subtree is visible to whoever may see the region.
-What each figure counts is defined in ``portal/dashboards/figures.py``.
+What each figure counts is defined in the app's ``figures.py``.
 """
 
 from __future__ import annotations
@@ -23,15 +25,15 @@ from django.utils.translation import gettext_lazy as _
 from portal.accounts.scoping import ScopedQuerySet
 
 
-class Dim(models.TextChoices):
-    ALL = "all", _("合计")
-    CATEGORY = "category", _("问题类别")
-    DOMAIN = "domain", _("执法领域")
-    MONTH = "month", _("月份")
-    MEASURE = "measure", _("问责方式")
+class Dim:
+    """Dimensions every figure table has; an app's table adds its own (``cases.figures.Dim``)."""
+
+    ALL = "all"
+    MONTH = "month"
 
 
-def _count():
+def count_field():
+    """A count column of a figure table (0 when a row's group had none)."""
     return models.PositiveIntegerField(default=0, db_default=0)
 
 
@@ -47,10 +49,9 @@ class Snapshot(models.Model):
     today = models.DateField(_("统计日"))  # overdue means "deadline before this day"
     window_start = models.DateField(_("统计期起"))  # first day of the twelve months shown
     duration_ms = models.PositiveIntegerField(_("计算耗时（毫秒）"), default=0)
-    # The category class counted as conflicts (figures.CONFLICT_CLASS) when the figures were made.
-    conflict_class = models.ForeignKey(
-        "cases.Category", verbose_name=_("冲突类别"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    # What the figure sets wrote down when they computed the figures, by set (for example the
+    # category class counted as conflicts): {"problems": {...}, "complaints": {...}}.
+    facts = models.JSONField(_("统计口径参数"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("看板统计快照")
@@ -61,88 +62,25 @@ class Snapshot(models.Model):
         return f"{self.computed_at:%Y-%m-%d %H:%M}"
 
 
-class FigureBase(models.Model):
-    dim = models.CharField(max_length=8, choices=Dim.choices)
+class FigureTable(models.Model):
+    """A summary table of one figure set (``portal.dashboards.registry``): one row per value of
+    one dimension (``dim``) per region and unit (unit NULL: the region's subtree). An app's
+    table adds its own dimension columns (listed in ``DIMENSIONS``) and its counts
+    (``count_field()``)."""
+
+    dim = models.CharField(max_length=8)
     region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+", db_index=False)
     unit = models.ForeignKey(
         "regions.Unit", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )  # NULL: the region's subtree
-    category = models.ForeignKey(
-        "cases.Category", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
-    )  # a class (top-level category); NULL in the category dimension: not classified
     month = models.DateField(null=True)  # first day of the month
 
     objects = ScopedQuerySet.as_manager()
     scope_region_field = "region"
+    DIMENSIONS: tuple[str, ...] = ("dim", "month")
 
     class Meta:
         abstract = True
-
-
-class ProblemFigure(FigureBase):
-    """Problems (by the problem's region and responsible unit) and accountability records (by
-    the problem's region and the unit of the person held accountable)."""
-
-    domain = models.ForeignKey(
-        "regions.EnforcementDomain", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    measure = models.CharField(max_length=16, blank=True, db_default="")  # Accountability.Measure
-
-    DIMENSIONS = ("dim", "category", "domain", "month", "measure")
-
-    total = _count()
-    registered = _count()
-    assigned = _count()
-    rectifying = _count()
-    submitted = _count()
-    open = _count()
-    overdue = _count()
-    key_open = _count()
-    key_overdue = _count()
-    found = _count()
-    closed = _count()
-    closed_on_time = _count()
-    closed_month = _count()
-    opinion = _count()
-    conflict = _count()
-    accountable = _count()
-    duty_crime = _count()
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["dim", "region"], name="dash_problem_dim_region_idx"),
-            models.Index(fields=["unit", "dim"], name="dash_problem_unit_dim_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.dim} {self.region_id}/{self.unit_id}"
-
-
-class ComplaintFigure(FigureBase):
-    """Complaints, by the region and unit handling them (the complaints' own scoping)."""
-
-    DIMENSIONS = ("dim", "category", "month")
-
-    received = _count()
-    complaints = _count()
-    consultations = _count()
-    suggestions = _count()
-    praise = _count()
-    not_ours = _count()
-    escalated = _count()
-    closed = _count()
-    closed_on_time = _count()
-    called_back = _count()
-    satisfied = _count()
-    open = _count()
-    overdue = _count()
-    conflict = _count()
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["dim", "region"], name="dash_complaint_dim_region_idx"),
-            models.Index(fields=["unit", "dim"], name="dash_complaint_unit_dim_idx"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.dim} {self.region_id}/{self.unit_id}"

@@ -7,56 +7,37 @@ other read, in a fixed number of queries whatever the data size:
 
 1. the snapshot (when the figures were computed),
 2. the regions of the breadcrumb and the scope's child regions,
-3. and 4. the problem and the complaint figures of the scope by dimension (totals, category
-   classes, domains, months, accountability measures): its subtree row or its unit's rows,
-5. and 6. the same for its places, the rankings and the three zeros by region: the child
+3. one per figure set (``registry``; today problems and complaints): the scope's rows by
+   dimension, its subtree row or its unit's rows,
+4. one per figure set for its places, the rankings and the three zeros by region: the child
    regions' subtree rows (and, for the province, every county's), or a county's unit rows,
-7. the active units by region (complaints per unit).
+5. the active units by region (records per unit).
 
-A unit's dashboard has no places (5 to 7 are skipped). The overdue list reads the problems
-themselves (a COUNT and a page, on the partial index of open problems by deadline).
+A unit's dashboard has no places (4 and 5 are skipped). What the sections, cards and columns
+show is each set's (``<app>/figures.py``); this module assembles them and names no domain.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from cases.models import Accountability, Problem
-from complaints.models import Kind
 from portal.accounts.capabilities import Cap
 from portal.accounts.scoping import OutOfScope, get_visible_or_404, subtree_q
-from portal.dashboards import charts
-from portal.dashboards.figures import Period
 from portal.dashboards.links import Links
-from portal.dashboards.models import ComplaintFigure, Dim, ProblemFigure, Snapshot, figure_fields
+from portal.dashboards.models import Snapshot, figure_fields
+from portal.dashboards.period import Period
+from portal.dashboards.registry import ZERO_GOALS, Board, Card, PlaceColumn, Section, figure_sets
 from portal.regions.models import Region, Unit
 
 CAP = Cap.VIEW_DASHBOARD
 REGION_CODE = re.compile(r"\d{6}")
-PROBLEM_FIELDS = figure_fields(ProblemFigure)
-COMPLAINT_FIELDS = figure_fields(ComplaintFigure)
-PLACE_PROBLEM_FIELDS = [
-    *("open", "overdue", "closed", "closed_on_time"),
-    *("opinion", "conflict", "duty_crime", "accountable"),
-]
-PLACE_COMPLAINT_FIELDS = ["received", "complaints", "closed", "closed_on_time", "overdue", "conflict"]
-
-
-# (attribute of Place, figure table, dimensions summed, figures) for the places' two queries
-SOURCES = (
-    ("problems", ProblemFigure, (Dim.ALL, Dim.MEASURE), PLACE_PROBLEM_FIELDS),
-    ("complaints", ComplaintFigure, (Dim.ALL,), PLACE_COMPLAINT_FIELDS),
-)
 RANKING_SIZE = 10
 
 
@@ -107,22 +88,6 @@ class Scope:
         if self.unit:
             return reverse("dashboards:unit", kwargs={"pk": self.unit.pk})
         return reverse("dashboards:region", kwargs={"region_code": self.region.code})
-
-    @property
-    def overdue_url(self) -> str:
-        if self.unit:
-            return reverse("dashboards:unit-overdue", kwargs={"pk": self.unit.pk})
-        if self.root:
-            return reverse("dashboards:overdue")
-        return reverse("dashboards:region-overdue", kwargs={"region_code": self.region.code})
-
-    @property
-    def export_url(self) -> str:
-        if self.unit:
-            return reverse("dashboards:unit-overdue-export", kwargs={"pk": self.unit.pk})
-        if self.root:
-            return reverse("dashboards:overdue-export")
-        return reverse("dashboards:region-overdue-export", kwargs={"region_code": self.region.code})
 
 
 def scope_own(user) -> Scope:
@@ -205,16 +170,15 @@ class Place:
     name: str
     url: str = ""  # its dashboard
     own_level: bool = False
-    list_params: dict | None = None  # the problem list's filters selecting it (None: none can)
-    problems: Counter = field(default_factory=Counter)
-    complaints: Counter = field(default_factory=Counter)
+    list_params: dict | None = None  # the lists' filters selecting it (None: none can)
+    figures: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # by set
     units: int = 0
     nums: dict = field(default_factory=dict)
 
     @property
     def shown(self) -> bool:
         """A child region or unit always; the scope's own level only when it has records."""
-        return not self.own_level or any(self.problems.values()) or any(self.complaints.values())
+        return not self.own_level or any(any(c.values()) for c in self.figures.values())
 
 
 # --- the dashboard ----------------------------------------------------------------------------------
@@ -226,19 +190,37 @@ class Dashboard:
     snapshot: Snapshot | None
     period: Period
     crumbs: list[tuple[str, str]]
-    problem_kpis: list[Kpi]
-    complaint_kpis: list[Kpi]
+    sections: list[Section]
     zeros: list[Kpi]
-    statuses: list[tuple[str, Num]]
-    categories: list[dict]
-    domains: list[dict]
-    complaint_categories: list[dict]
-    months: list[dict]
-    accountability: list[dict]
-    accountability_total: Num
+    cards: list[Card]
     places: list[Place]
+    place_columns: list[PlaceColumn]
     county_rankings: list[dict]
+    actions: list[tuple[str, str, str]]
+    definitions: list[tuple[str, str]]
+    named: dict[str, Num]
     charts: dict
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+    def card(self, key: str) -> Card:
+        return next(c for c in self.cards if c.key == key)
+
+    def slot(self, name: str) -> list[Card]:
+        return [c for c in self.cards if c.slot == name]
+
+    @property
+    def trend_cards(self) -> list[Card]:
+        return self.slot("trend")
+
+    @property
+    def place_cards(self) -> list[Card]:
+        return self.slot("places")
+
+    @property
+    def detail_cards(self) -> list[Card]:
+        return self.slot("detail")
 
 
 def _sums(fields) -> dict:
@@ -250,117 +232,65 @@ def dashboard(user, scope: Scope) -> Dashboard:
     period = Period(snapshot.today, snapshot.today.replace(day=1), snapshot.window_start) if snapshot else Period.of()
     links = Links(user, scope)
     regions = _regions(user, scope)
-
-    problem_rows = list(
-        ProblemFigure.objects.visible_to(user, CAP)
-        .filter(scope.figure_q())
-        .values(
-            "dim",
-            "category_id",
-            "category__name",
-            "category__sort_order",
-            "domain_id",
-            "domain__name",
-            "domain__sort_order",
-            "month",
-            "measure",
+    board = Board(user=user, scope=scope, period=period, links=links, facts=snapshot.facts if snapshot else {})
+    sets = figure_sets()
+    by_set = {}
+    for figure_set in sets:
+        fields = figure_fields(figure_set.model)
+        dims = [name for name in figure_set.model.DIMENSIONS if name != "dim"]
+        values = ["dim", *(f"{name}_id" if _is_relation(figure_set.model, name) else name for name in dims)]
+        rows = list(
+            figure_set.model.objects.visible_to(user, CAP)
+            .filter(scope.figure_q())
+            .values(*values, *figure_set.row_values)
+            .annotate(**_sums(fields))
+            .order_by()
         )
-        .annotate(**_sums(PROBLEM_FIELDS))
-        .order_by()
-    )
-    complaint_rows = list(
-        ComplaintFigure.objects.visible_to(user, CAP)
-        .filter(scope.figure_q())
-        .values("dim", "category_id", "category__name", "category__sort_order", "month")
-        .annotate(**_sums(COMPLAINT_FIELDS))
-        .order_by()
-    )
-    problems = _by_dim(problem_rows, PROBLEM_FIELDS)
-    complaints = _by_dim(complaint_rows, COMPLAINT_FIELDS)
-    p, c = problems[Dim.ALL], complaints[Dim.ALL]
+        grouped = defaultdict(list)
+        for row in rows:
+            grouped[row["dim"]].append(row)
+        total = Counter(dict.fromkeys(fields, 0))
+        for dim in figure_set.total_dims:
+            for row in grouped[dim]:
+                total.update({name: row[name] for name in fields})
+        board.totals[figure_set.key] = total
+        by_set[figure_set.key] = grouped
+    for figure_set in sets:
+        figure_set.contribute(board, by_set[figure_set.key])
 
-    places, counties = ([], []) if scope.unit else _places(user, scope, regions, links)
+    places, counties = ([], []) if scope.unit else _places(user, scope, regions, board)
+    if places:
+        shown = [place for place in places if place.shown]
+        for figure_set in sets:
+            board.charts.update(figure_set.place_charts(board, shown))
     crumbs = [(r.name, _region_url(r)) for r in regions if r.code in scope.region.ancestor_codes]
     if scope.unit:
         crumbs.append((scope.unit.name, scope.dashboard_url))
-
-    months = _months(period, problems[Dim.MONTH], complaints[Dim.MONTH], links)
-    categories = _problem_breakdown(problems[Dim.CATEGORY], "category", links)
-    domains = _problem_breakdown(problems[Dim.DOMAIN], "domain", links)
-    complaint_categories = _complaint_categories(complaints[Dim.CATEGORY], period, links)
-    accountability = _accountability(problems[Dim.MEASURE])
-    zeros = _zeros(p, c, period, links, snapshot.conflict_class_id if snapshot else None)
-    on_time = rate(p["closed_on_time"], p["closed"])
-    in_time = rate(c["closed_on_time"], c["closed"])
-    satisfaction = rate(c["satisfied"], c["called_back"])
-    ws = period.window_start
-    last_12 = _("近12个月")
+    zeros, zero_definitions = _zeros(board)
     return Dashboard(
         scope=scope,
         snapshot=snapshot,
         period=period,
         crumbs=crumbs,
-        problem_kpis=[
-            Kpi(_("在办问题"), Num(p["open"], links.problems(open="yes"))),
-            Kpi(_("逾期未整改"), Num(p["overdue"], links.problems(overdue="yes")), tone="danger"),
-            Kpi(
-                _("本月销号"),
-                Num(p["closed_month"], links.problems(status="closed", closed_from=period.month_start)),
-                tone="success",
-            ),
-            Kpi(_("按期整改率"), on_time, _("近12个月销号 %(closed)s 个") % {"closed": f"{p['closed']:,}"}),
-            Kpi(
-                _("重点问题逾期"),
-                Num(p["key_overdue"], links.problems(is_key=True, overdue="yes")),
-                _("重点问题在办 %(open)s 个") % {"open": f"{p['key_open']:,}"},
-                tone="warning",
-            ),
-        ],
-        complaint_kpis=[
-            Kpi(_("受理诉求"), Num(c["received"], links.complaints(date_from=ws)), last_12),
-            Kpi(_("投诉举报"), Num(c["complaints"], links.complaints(kind=Kind.COMPLAINT, date_from=ws)), last_12),
-            Kpi(_("提级办理"), Num(c["escalated"], links.complaints(escalated="1", date_from=ws)), last_12),
-            Kpi(_("超期未办结"), Num(c["overdue"], links.complaints(light="red")), _("红灯"), tone="danger"),
-            Kpi(_("限时办结率"), in_time, _("已办结 %(closed)s 件") % {"closed": f"{c['closed']:,}"}),
-            Kpi(_("回访满意率"), satisfaction, _("已回访 %(n)s 件") % {"n": f"{c['called_back']:,}"}),
-        ],
+        sections=board.sections,
         zeros=zeros,
-        statuses=[
-            (label, Num(p[status], links.problems(status=status)))
-            for status, label in Problem.Status.choices
-            if status != Problem.Status.CLOSED
-        ],
-        categories=categories,
-        domains=domains,
-        complaint_categories=complaint_categories,
-        months=months,
-        accountability=accountability,
-        accountability_total=Num(sum(row["count"].value for row in accountability)),
+        cards=sorted(board.cards, key=lambda card: card.order),
         places=places,
-        county_rankings=_county_rankings(counties, links),
-        charts=charts.dashboard_charts(
-            scope=scope,
-            months=months,
-            categories=categories,
-            domains=domains,
-            complaint_categories=complaint_categories,
-            accountability=accountability,
-            places=[place for place in places if place.shown],
-        ),
+        place_columns=[column for figure_set in sets for column in figure_set.place_columns] + _zero_columns(),
+        county_rankings=_county_rankings(counties, board),
+        actions=board.actions,
+        definitions=[*board.definitions, *zero_definitions],
+        named={
+            figure.key: Num(figure.compute(board.totals), kind=figure.kind)
+            for figure_set in sets
+            for figure in figure_set.named
+        },
+        charts=board.charts,
     )
 
 
-def _by_dim(rows: list[dict], fields: list[str]) -> dict:
-    """Rows by dimension; under ``all`` one Counter of the scope's totals (the accountability
-    counts live in the ``measure`` rows only, so those add to it too)."""
-    grouped = {dim: [] for dim in Dim.values}
-    for row in rows:
-        grouped[row["dim"]].append(row)
-    total = Counter(dict.fromkeys(fields, 0))
-    for row in [*grouped[Dim.ALL], *grouped[Dim.MEASURE]]:
-        total.update({name: row[name] for name in fields})
-    grouped[Dim.ALL] = total
-    return grouped
+def _is_relation(model, name: str) -> bool:
+    return model._meta.get_field(name).is_relation
 
 
 def _regions(user, scope: Scope) -> list[Region]:
@@ -379,160 +309,60 @@ def _region_url(region: Region) -> str:
     return reverse("dashboards:region", kwargs={"region_code": region.code})
 
 
-# --- panels ------------------------------------------------------------------------------------------
+# --- the three zeros ----------------------------------------------------------------------------------
 
 
-def _months(period: Period, problem_rows, complaint_rows, links: Links) -> list[dict]:
-    problems = {row["month"]: row for row in problem_rows}
-    complaints = {row["month"]: row for row in complaint_rows}
-    empty = Counter()
-    months = []
-    for first in period.months():
-        last = _month_end(first)
-        p, c = problems.get(first, empty), complaints.get(first, empty)
-        months.append(
-            {
-                "month": first,
-                "label": formats.date_format(first, "Y-m"),
-                "found": Num(p.get("found", 0), links.problems(found_from=first, found_to=last)),
-                "closed": Num(p.get("closed", 0), links.problems(status="closed", closed_from=first, closed_to=last)),
-                "on_time": rate(p.get("closed_on_time", 0), p.get("closed", 0)),
-                "received": Num(c.get("received", 0), links.complaints(date_from=first, date_to=last)),
-                "complaints": Num(
-                    c.get("complaints", 0), links.complaints(kind=Kind.COMPLAINT, date_from=first, date_to=last)
-                ),
-                "satisfaction": rate(c.get("satisfied", 0), c.get("called_back", 0)),
-            }
-        )
-    return months
+def _zero_num(parts) -> Num:
+    """A goal's distance: the sum of its parts, linked to the one list behind it when only
+    one part counts anything (two lists cannot show one sum)."""
+    counting = [part for part in parts if part.count]
+    url = counting[0].url if len(counting) == 1 else (parts[0].url if parts and not counting else "")
+    return Num(sum(part.count for part in parts), url)
 
 
-def _month_end(first: dt.date) -> dt.date:
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-
-
-def _problem_breakdown(rows, dim: str, links: Links) -> list[dict]:
-    """Problems by category class or by domain, most open first."""
-    result = []
-    for row in rows:
-        key = row[f"{dim}_id"]
-        if key is None:
+def _zeros(board: Board) -> tuple[list[Kpi], list[tuple[str, str]]]:
+    zeros, definitions = [], []
+    for goal in ZERO_GOALS:
+        parts = [part for part in board.zero_parts if part.goal == goal.key]
+        if not parts:
             continue
-        result.append(
-            {
-                "name": row[f"{dim}__name"],
-                "order": row[f"{dim}__sort_order"],
-                "total": Num(row["total"], links.problems(**{dim: key})),
-                "open": Num(row["open"], links.problems(**{dim: key, "open": "yes"})),
-                "overdue": Num(row["overdue"], links.problems(**{dim: key, "overdue": "yes"})),
-            }
-        )
-    result.sort(key=lambda r: (-r["open"].value, r["order"]))
-    return result
+        num = _zero_num(parts)
+        hint = _("、").join(str(part.hint) for part in parts if part.hint)
+        zeros.append(Kpi(str(goal.label), num, hint, "success" if num.zero else "danger"))
+        text = _("；").join(str(part.definition) for part in parts if part.definition)
+        definitions.append((str(goal.label), _("近12个月：%(parts)s。") % {"parts": text}))
+    return zeros, definitions
 
 
-def _complaint_categories(rows, period: Period, links: Links) -> list[dict]:
-    ws = period.window_start
-    result = []
-    for row in rows:
-        key = row["category_id"]
-        result.append(
-            {
-                "name": row["category__name"] or _("未分类"),
-                "order": row["category__sort_order"] if key is not None else 10_000,
-                "received": Num(row["received"], links.complaints(category=key, date_from=ws) if key else ""),
-                "complaints": Num(
-                    row["complaints"],
-                    links.complaints(category=key, kind=Kind.COMPLAINT, date_from=ws) if key else "",
-                ),
-                "escalated": Num(
-                    row["escalated"], links.complaints(category=key, escalated="1", date_from=ws) if key else ""
-                ),
-                "in_time": rate(row["closed_on_time"], row["closed"]),
-            }
-        )
-    result.sort(key=lambda r: (-r["received"].value, r["order"]))
-    return result
-
-
-MEASURE_LABELS = dict(Accountability.Measure.choices)
-
-
-def _accountability(rows) -> list[dict]:
-    result = [
-        {
-            "measure": row["measure"],
-            "name": str(MEASURE_LABELS.get(row["measure"], row["measure"])),
-            "count": Num(row["accountable"]),
-            "duty_crime": Num(row["duty_crime"]),
-        }
-        for row in rows
-        if row["accountable"]
-    ]
-    order = list(MEASURE_LABELS)
-    result.sort(key=lambda r: order.index(r["measure"]) if r["measure"] in order else len(order))
-    return result
-
-
-def _zeros(p: Counter, c: Counter, period: Period, links: Links, conflict_class_id: int | None) -> list[Kpi]:
-    from portal.dashboards import figures
-
-    ws = period.window_start
-    conflict_id = conflict_class_id
-    conflicts = p["conflict"] + c["conflict"]
-    conflict_url = ""
-    if not p["conflict"]:
-        conflict_url = links.complaints(kind=Kind.COMPLAINT, category=conflict_id, date_from=ws)
-    elif not c["conflict"]:
-        conflict_url = links.problems(
-            category=conflict_id, found_from=ws, source=list(figures.CONFLICT_PROBLEM_SOURCES)
-        )
-    items = [
-        (ZERO_LABELS["duty_crime"], Num(p["duty_crime"]), ZERO_HINTS["duty_crime"]),
-        (ZERO_LABELS["conflict"], Num(conflicts, conflict_url), ZERO_HINTS["conflict"]),
-        (
-            ZERO_LABELS["opinion"],
-            Num(p["opinion"], links.problems(found_from=ws, source=list(figures.OPINION_SOURCES))),
-            ZERO_HINTS["opinion"],
-        ),
-    ]
-    return [Kpi(str(label), num, str(hint), "success" if num.zero else "danger") for label, num, hint in items]
-
-
-ZERO_LABELS = {
-    "duty_crime": gettext_lazy("零职务犯罪"),
-    "conflict": gettext_lazy("零执法冲突"),
-    "opinion": gettext_lazy("零负面舆情"),
-}
-ZERO_HINTS = {
-    "duty_crime": gettext_lazy("党纪政务处分或情节严重的追责问责（人次）"),
-    "conflict": gettext_lazy("“执法粗暴”类问题（投诉转办的除外）与投诉举报"),
-    "opinion": gettext_lazy("经舆情、媒体曝光渠道发现的问题"),
-}
+def _zero_columns() -> list[PlaceColumn]:
+    labels = {"duty_crime": _("职务犯罪"), "conflict": _("执法冲突"), "opinion": _("负面舆情")}
+    return [PlaceColumn(f"zero_{goal.key}", labels.get(goal.key, goal.label), alarm=True) for goal in ZERO_GOALS]
 
 
 # --- places: the rankings and the three zeros by region ------------------------------------------
 
 
-def _places(user, scope: Scope, regions: list[Region], links: Links) -> tuple[list[Place], list[Place]]:
-    """The scope's child regions and its own level, or a county's units, with their problem
-    and complaint figures and unit counts (three grouped queries); for the province also its
-    counties one by one (the same queries: their subtree rows are read alongside)."""
+def _places(user, scope: Scope, regions: list[Region], board: Board) -> tuple[list[Place], list[Place]]:
+    """The scope's child regions and its own level, or a county's units, with each set's
+    figures and the unit counts (one grouped query per set, one for the units); for the
+    province also its counties one by one (their subtree rows are read alongside)."""
     places: dict[str, Place] = {}
     counties: dict[str, Place] = {}
+    sets = [figure_set for figure_set in figure_sets() if figure_set.place_fields]
     units = Unit.objects.visible_to(user, CAP).filter(active=True)
     if scope.places_are_units:
         where = Q(region_id=scope.region.code, unit__isnull=False)
         for unit in units.filter(region_id=scope.region.code).values("pk", "name").order_by("kind", "name"):
             places[str(unit["pk"])] = _unit_place(unit["pk"], unit["name"], units=1)
-        for source, model, dims, fields in SOURCES:
-            query = model.objects.visible_to(user, CAP).filter(where, dim__in=dims)
+        for figure_set in sets:
+            fields = figure_set.place_fields
+            query = figure_set.model.objects.visible_to(user, CAP).filter(where, dim__in=figure_set.place_dims)
             for row in query.values("unit_id", "unit__name").annotate(**_sums(fields)).order_by():
                 key = str(row["unit_id"])
                 place = places.get(key) or places.setdefault(key, _unit_place(row["unit_id"], row["unit__name"]))
-                getattr(place, source).update({name: row[name] for name in fields})
+                place.figures[figure_set.key].update({name: row[name] for name in fields})
         for place in places.values():
-            _place_nums(place, links)
+            _place_nums(place, board)
         return list(places.values()), []
     own = Place(key=scope.region.code, name=_("%(name)s（本级）") % {"name": scope.region.name}, own_level=True)
     for region in regions:
@@ -545,18 +375,21 @@ def _places(user, scope: Scope, regions: list[Region], links: Links) -> tuple[li
     where = Q(region__parent_id=scope.region.code) | Q(region_id=scope.region.code)
     if rank_counties:
         where |= Q(region__level__in=[Region.Level.COUNTY, Region.Level.ZONE])
-    for source, model, dims, fields in SOURCES:
-        query = model.objects.visible_to(user, CAP).filter(where, unit__isnull=True, dim__in=dims)
+    for figure_set in sets:
+        fields = figure_set.place_fields
+        query = figure_set.model.objects.visible_to(user, CAP).filter(
+            where, unit__isnull=True, dim__in=figure_set.place_dims
+        )
         for row in query.values("region_id", "region__name", "region__parent__name").annotate(**_sums(fields)):
-            figures_ = {name: row[name] for name in fields}
+            counts = {name: row[name] for name in fields}
             code = row["region_id"]
             if code == scope.region.code:
-                getattr(own, source).update(figures_)  # everything; the children are taken off below
+                own.figures[figure_set.key].update(counts)  # everything; the children are taken off below
             if code in places:
-                getattr(places[code], source).update(figures_)
+                places[code].figures[figure_set.key].update(counts)
             if rank_counties and code not in places and code != scope.region.code:
                 counties.setdefault(code, _county_place(row))
-                getattr(counties[code], source).update(figures_)
+                counties[code].figures[figure_set.key].update(counts)
     depth = scope.region.depth + 1
     for row in (
         units.filter(region__path__startswith=scope.region.path)
@@ -569,11 +402,11 @@ def _places(user, scope: Scope, regions: list[Region], links: Links) -> tuple[li
         if row["region_id"] in counties:
             counties[row["region_id"]].units += row["n"]
     for place in places.values():
-        own.problems.subtract(place.problems)
-        own.complaints.subtract(place.complaints)
+        for key, counts in place.figures.items():
+            own.figures[key].subtract(counts)
     places[own.key] = own
     for place in places.values():
-        _place_nums(place, links)
+        _place_nums(place, board)
     return list(places.values()), list(counties.values())
 
 
@@ -593,66 +426,39 @@ def _unit_place(pk: int, name: str, units: int = 0) -> Place:
     )
 
 
-def _place_nums(place: Place, links: Links) -> None:
-    p, c = place.problems, place.complaints
+def _place_nums(place: Place, board: Board) -> None:
     where = place.list_params
 
-    def problems(**params) -> str:
-        return links.problems(where, **params) if where is not None else ""
+    def link(key: str, **params) -> str:
+        return board.links.to(key, where, **params) if where is not None else ""
 
-    place.nums = {
-        "open": Num(p["open"], problems(open="yes")),
-        "overdue": Num(p["overdue"], problems(overdue="yes")),
-        "on_time": rate(p["closed_on_time"], p["closed"]),
-        "complaints": Num(c["complaints"]),
-        "units": Num(place.units),
-        "per_unit": Num(c["complaints"] / place.units if place.units else None, kind="ratio"),
-        "in_time": rate(c["closed_on_time"], c["closed"]),
-        "duty_crime": Num(p["duty_crime"]),
-        "conflict": Num(p["conflict"] + c["conflict"]),
-        "opinion": Num(p["opinion"]),
-    }
+    nums = {"units": Num(place.units)}
+    parts = []
+    for figure_set in figure_sets():
+        counts = place.figures[figure_set.key]
+        nums.update(figure_set.place_nums(board, place, counts, link))
+        parts.extend(figure_set.zero_parts_of(board, counts, None))
+    for goal in ZERO_GOALS:
+        nums[f"zero_{goal.key}"] = Num(sum(part.count for part in parts if part.goal == goal.key))
+    place.nums = nums
 
 
-def _county_rankings(counties: list[Place], links: Links) -> list[dict]:
-    """The province's counties: most overdue, most complaints per unit, lowest on-time rate."""
+def _county_rankings(counties: list[Place], board: Board) -> list[dict]:
+    """The province's counties, ranked by each set's rankings (top ten each)."""
     if not counties:
         return []
-
-    def per_unit(place: Place) -> float:
-        return place.complaints["complaints"] / place.units
-
-    def on_time(place: Place) -> float:
-        return place.problems["closed_on_time"] / place.problems["closed"]
-
-    rankings = [
-        (
-            _("逾期问题最多"),
-            _("逾期"),
-            "overdue",
-            sorted(counties, key=lambda p: (-p.problems["overdue"], p.key)),
-        ),
-        (
-            _("每单位投诉举报最多"),
-            _("件/单位"),
-            "per_unit",
-            sorted((p for p in counties if p.units), key=lambda p: (-per_unit(p), p.key)),
-        ),
-        (
-            _("按期整改率最低"),
-            _("按期整改率"),
-            "on_time",
-            sorted((p for p in counties if p.problems["closed"]), key=lambda p: (on_time(p), p.key)),
-        ),
-    ]
     url = _region_url_template()
     result = []
-    for title, column, num, ranked in rankings:
-        for place in ranked[:RANKING_SIZE]:
+    rankings = sorted((r for figure_set in figure_sets() for r in figure_set.rankings), key=lambda r: r.order)
+    for ranking in rankings:
+        keyed = [(ranking.sort_key(place), place) for place in counties]
+        ranked = [place for key, place in sorted((k for k in keyed if k[0] is not None), key=lambda k: k[0])]
+        rows = ranked[:RANKING_SIZE]
+        for place in rows:
             if not place.nums:
                 place.url = url.replace(URL_PLACEHOLDER, place.key)
-                _place_nums(place, links)
-        result.append({"title": title, "column": column, "num": num, "rows": ranked[:RANKING_SIZE]})
+                _place_nums(place, board)
+        result.append({"title": ranking.title, "column": ranking.column, "num": ranking.num, "rows": rows})
     return result
 
 
@@ -661,25 +467,3 @@ URL_PLACEHOLDER = "000000"
 
 def _region_url_template() -> str:
     return reverse("dashboards:region", kwargs={"region_code": URL_PLACEHOLDER})
-
-
-# --- the overdue list -------------------------------------------------------------------------------
-
-OVERDUE_DAYS = (30, 90, 180)
-
-
-def overdue_problems(user, scope: Scope, params, *, cap: Cap = CAP) -> tuple[QuerySet[Problem], dict]:
-    """The scope's overdue problems, longest overdue first, with the list's own filters
-    (``days``: overdue more than that many days; ``key``: key problems only)."""
-    today = timezone.localdate()
-    queryset = Problem.objects.visible_to(user, cap).overdue(today).filter(scope.problem_q())
-    filters = {}
-    days = params.get("days", "")
-    if days.isdigit() and int(days) in OVERDUE_DAYS:
-        filters["days"] = int(days)
-        queryset = queryset.filter(deadline__lt=today - dt.timedelta(days=int(days)))
-    if params.get("key") in ("1", "true", "yes"):
-        filters["key"] = "1"
-        queryset = queryset.filter(is_key=True)
-    queryset = queryset.select_related("region", "unit", "category__parent").order_by("deadline", "id")
-    return queryset, filters

@@ -1,5 +1,6 @@
-"""The dashboards' pages: the reader's own dashboard (the home page, ``/``), the same for a
-region or a unit under it, the overdue list of each, and that list as .xlsx.
+"""The dashboards' pages: the reader's own dashboard (the home page, ``/``) and the same for a
+region or a unit under it (lists that belong to one domain, such as the overdue problems,
+live in their app).
 
 Every route declares its access; a region or unit outside the reader's subtree answers the
 same 404 as a missing one (``selectors.scope_*`` raise ``OutOfScope``).
@@ -7,21 +8,14 @@ same 404 as a missing one (``selectors.scope_*`` raise ``OutOfScope``).
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils.http import content_disposition_header
 
 from portal.accounts.access import needs
 from portal.accounts.capabilities import Cap, has_cap
 from portal.core.replica import replica_reads
-from portal.dashboards import selectors, services
+from portal.dashboards import selectors
 from portal.dashboards.selectors import Scope
 from portal.regions.models import Unit
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-OVERDUE_PAGE_SIZE = 50
 
 
 @replica_reads()
@@ -47,68 +41,3 @@ def region(request, region_code):
 @needs(Cap.VIEW_DASHBOARD, model=Unit)
 def unit(request, pk):
     return render_dashboard(request, selectors.scope_unit(request.user, pk))
-
-
-# --- overdue lists -----------------------------------------------------------------------------------
-
-
-@replica_reads()
-def _overdue_page(request, scope: Scope):
-    queryset, filters = selectors.overdue_problems(request.user, scope, request.GET)
-    page = Paginator(queryset, OVERDUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    today = timezone.localdate()
-    for problem in page:
-        problem.days_overdue = (today - problem.deadline).days
-    return render(
-        request,
-        "dashboards/overdue.html",
-        {
-            "scope": scope,
-            "page": page,
-            "filters": filters,
-            "day_choices": selectors.OVERDUE_DAYS,
-            "can_read_records": has_cap(request.user, Cap.VIEW_RECORDS),
-            "can_export": has_cap(request.user, Cap.EXPORT_RECORDS),
-            "today": today,
-        },
-    )
-
-
-@needs(Cap.VIEW_DASHBOARD)
-def overdue(request):
-    return _overdue_page(request, selectors.scope_own(request.user))
-
-
-@needs(Cap.VIEW_DASHBOARD)
-def region_overdue(request, region_code):
-    return _overdue_page(request, selectors.scope_region(request.user, region_code))
-
-
-@needs(Cap.VIEW_DASHBOARD, model=Unit)
-def unit_overdue(request, pk):
-    return _overdue_page(request, selectors.scope_unit(request.user, pk))
-
-
-@replica_reads()
-def _overdue_xlsx(request, scope: Scope):
-    queryset, filters = selectors.overdue_problems(request.user, scope, request.GET, cap=Cap.EXPORT_RECORDS)
-    name, content, _rows = services.overdue_export(actor=request.user, scope=scope, queryset=queryset, filters=filters)
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@needs(Cap.EXPORT_RECORDS)
-def overdue_export(request):
-    return _overdue_xlsx(request, selectors.scope_own(request.user))
-
-
-@needs(Cap.EXPORT_RECORDS)
-def region_overdue_export(request, region_code):
-    return _overdue_xlsx(request, selectors.scope_region(request.user, region_code))
-
-
-@needs(Cap.EXPORT_RECORDS, model=Unit)
-def unit_overdue_export(request, pk):
-    return _overdue_xlsx(request, selectors.scope_unit(request.user, pk))

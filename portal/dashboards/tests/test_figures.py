@@ -9,11 +9,14 @@ from collections import Counter
 import pytest
 from django.db.models import Sum
 
-from cases.models import Accountability, Problem
-from complaints.models import Complaint
-from portal.dashboards import figures, selectors
-from portal.dashboards.figures import Period
-from portal.dashboards.models import ComplaintFigure, Dim, ProblemFigure, Snapshot
+from cases import figures
+from cases.figures import Dim, ProblemFigures
+from cases.models import Accountability, Problem, ProblemFigure
+from complaints import figures as complaint_figures
+from complaints.models import Complaint, ComplaintFigure
+from portal.dashboards import selectors
+from portal.dashboards.models import Snapshot, figure_fields
+from portal.dashboards.period import Period
 from portal.dashboards.services import figures_refresh
 from portal.dashboards.tests.conftest import complaint, days, problem, today
 from portal.regions.models import Region
@@ -37,7 +40,7 @@ def _live(user, scope):
         accountability = accountability.filter(problem__region__in=subtree)
     p = problems.aggregate(**figures.problem_measures(period, conflict_id))
     p.update(accountability.aggregate(**figures.accountability_measures()))
-    c = complaints.aggregate(**figures.complaint_measures(period, conflict_id))
+    c = complaints.aggregate(**complaint_figures.complaint_measures(period, conflict_id))
     by_class = {
         row["klass"]: row
         for row in problems.annotate(klass=figures.category_class())
@@ -70,17 +73,20 @@ def test_every_figure_of_every_scope_equals_the_records(world, people, units):
         live_p, live_c, by_class, by_domain = _live(user, scope)
         rows = ProblemFigure.objects.visible_to(user).filter(scope.figure_q())
         stored_p = Counter()
-        for row in rows.filter(dim__in=[Dim.ALL, Dim.MEASURE]).values(*selectors.PROBLEM_FIELDS):
+        for row in rows.filter(dim__in=[Dim.ALL, Dim.MEASURE]).values(*figure_fields(ProblemFigure)):
             stored_p.update(row)
         stored_c = Counter()
         for row in ComplaintFigure.objects.visible_to(user).filter(scope.figure_q(), dim=Dim.ALL).values():
-            stored_c.update({k: row[k] for k in selectors.COMPLAINT_FIELDS})
+            stored_c.update({k: row[k] for k in figure_fields(ComplaintFigure)})
         assert {k: stored_p[k] for k in live_p} == live_p, scope.key
         assert {k: stored_c[k] for k in live_c} == live_c, scope.key
-        assert {row["name"]: row["open"].value for row in shown.categories} == {
+        assert {row["name"]: row["open"].value for row in shown.card("problems-categories").data["rows"]} == {
             name: by_class[pk]["open"] for pk, name in _names("cases.Category", by_class) if by_class[pk]["total"]
         }, scope.key
-        assert {row["name"]: (row["total"].value, row["overdue"].value) for row in shown.domains} == {
+        assert {
+            row["name"]: (row["total"].value, row["overdue"].value)
+            for row in shown.card("problems-domains").data["rows"]
+        } == {
             name: (by_domain[pk]["total"], by_domain[pk]["overdue"])
             for pk, name in _names("regions.EnforcementDomain", by_domain)
         }, scope.key
@@ -94,7 +100,7 @@ def _names(label, rows):
 
 def test_the_province_in_figures(world, people):
     d = selectors.dashboard(people["province"], selectors.scope_own(people["province"]))
-    kpi = {k.label: k.num.value for k in d.problem_kpis + d.complaint_kpis}
+    kpi = {k.label: k.num.value for k in d.section("problems").kpis + d.section("complaints").kpis}
     # open: 15 problems minus the 4 closed ones; overdue: deadline before today, open
     assert kpi["在办问题"] == 11
     assert kpi["逾期未整改"] == Problem.objects.overdue().count() == 5
@@ -114,18 +120,20 @@ def test_the_province_in_figures(world, people):
     assert zeros["零执法冲突"] == 2 + 3
     # negative opinion: the media problem and the public-opinion one
     assert zeros["零负面舆情"] == 2
-    months = {m["month"]: m for m in d.months}
+    problem_months = d.card("problems-trend").data["months"]
+    months = {m["month"]: m for m in d.card("complaints-trend").data["months"]}
     this_month = today().replace(day=1)
-    assert len(d.months) == 12 and d.months[-1]["month"] == this_month
+    assert len(problem_months) == 12 and problem_months[-1]["month"] == this_month
     assert (
-        sum(m["found"].value for m in d.months) == Problem.objects.filter(found_on__gte=d.period.window_start).count()
+        sum(m["found"].value for m in problem_months)
+        == Problem.objects.filter(found_on__gte=d.period.window_start).count()
     )
-    assert sum(m["closed"].value for m in d.months) == 3
+    assert sum(m["closed"].value for m in problem_months) == 3
     assert (
         months[this_month]["received"].value
         == Complaint.objects.filter(received_at__gte=Period.aware(this_month)).count()
     )
-    assert {row["name"]: row["count"].value for row in d.accountability} == {
+    assert {row["name"]: row["count"].value for row in d.card("accountability").data["rows"]} == {
         "党纪政务处分": 1,
         "诫勉谈话": 2,
         "通报批评": 1,
@@ -138,11 +146,11 @@ def test_places_add_up_to_the_scope(world, people):
     assert set(places) >= {"410100", "410300", "410000"} and len(places) == 19  # 17 + 济源 + own level
     province = ProblemFigure.objects.filter(
         region_id="410000", unit__isnull=True, dim__in=[Dim.ALL, Dim.MEASURE]
-    ).aggregate(**{name: Sum(name) for name in selectors.PLACE_PROBLEM_FIELDS})
+    ).aggregate(**{name: Sum(name) for name in ProblemFigures.place_fields})
     for name, total in province.items():
-        assert sum(p.problems[name] for p in d.places) == total, name
-    assert places["410000"].own_level and places["410000"].problems["open"] == 1
-    assert places["410100"].problems["overdue"] == 4 and places["410300"].problems["overdue"] == 1
+        assert sum(p.figures["problems"][name] for p in d.places) == total, name
+    assert places["410000"].own_level and places["410000"].figures["problems"]["open"] == 1
+    assert places["410100"].figures["problems"]["overdue"] == 4 and places["410300"].figures["problems"]["overdue"] == 1
     assert places["410100"].units == 4 and places["410300"].units == 1
     # the counties' rankings: 金水区 has the most overdue problems
     most_overdue = d.county_rankings[0]["rows"]
@@ -173,7 +181,7 @@ def test_a_complaint_is_overdue_when_its_light_is_red(db, units):
 
 def test_refreshing_again_gives_the_same_figures_and_a_new_time(world):
     first = Snapshot.objects.get()
-    fields = selectors.PROBLEM_FIELDS
+    fields = figure_fields(ProblemFigure)
     before = list(ProblemFigure.objects.values_list(*fields).order_by(*fields))
     second = figures_refresh()
     after = list(ProblemFigure.objects.values_list(*fields).order_by(*fields))
@@ -182,7 +190,10 @@ def test_refreshing_again_gives_the_same_figures_and_a_new_time(world):
 
 
 def test_subtree_rows_sum_the_unit_rows(world):
-    for model, fields in ((ProblemFigure, selectors.PROBLEM_FIELDS), (ComplaintFigure, selectors.COMPLAINT_FIELDS)):
+    for model, fields in (
+        (ProblemFigure, figure_fields(ProblemFigure)),
+        (ComplaintFigure, figure_fields(ComplaintFigure)),
+    ):
         units_ = Counter()
         for row in model.objects.filter(unit__isnull=False).values(*fields):
             units_.update(row)
@@ -199,7 +210,7 @@ def test_the_complaint_figures_agree_with_the_complaint_statistics(world, people
     period = Period.of()
     stats = complaint_statistics(people["city"], date_from=period.window_start)["totals"]
     d = selectors.dashboard(people["city"], selectors.scope_own(people["city"]))
-    kpi = {k.label: k.num for k in d.complaint_kpis}
+    kpi = {k.label: k.num for k in d.section("complaints").kpis}
     assert kpi["受理诉求"].value == stats["total"]
     assert kpi["投诉举报"].value == stats["complaints"]
     assert kpi["提级办理"].value == stats["escalated"]
@@ -208,7 +219,7 @@ def test_the_complaint_figures_agree_with_the_complaint_statistics(world, people
 
 def test_records_outside_the_scope_are_not_counted(world, people):
     d = selectors.dashboard(people["city_b"], selectors.scope_own(people["city_b"]))
-    kpi = {k.label: k.num.value for k in d.problem_kpis}
+    kpi = {k.label: k.num.value for k in d.section("problems").kpis}
     assert kpi["在办问题"] == Problem.objects.filter(region__path__startswith="410000/410300/").open().count() == 1
     assert {p.key for p in d.places} == set(
         Region.objects.filter(parent_id="410300").values_list("code", flat=True)

@@ -89,15 +89,15 @@ def test_every_linked_number_equals_its_list(world, people, units, who, where):
 def test_numbers_link_only_where_the_list_can_reproduce_them(world, people):
     response = client_for(people["province"]).get("/")
     d = response.context["d"]
-    kpis = {k.label: k.num for k in d.problem_kpis}
+    kpis = {k.label: k.num for k in d.section("problems").kpis}
     assert kpis["逾期未整改"].url == "/cases/?region=410000&overdue=yes"
     assert kpis["重点问题逾期"].url == "/cases/?region=410000&is_key=true&overdue=yes"
-    supported = links_module.problem_filters()
+    supported = links_module.list_filters("problems")
     # What the problem list cannot filter yet stays a plain number (see links.py).
     assert ("open" in supported) == bool(kpis["在办问题"].url)
     assert ("closed_from" in supported) == bool(kpis["本月销号"].url)
     if "domain" not in supported:
-        assert all(not row["total"].url for row in d.domains)
+        assert all(not row["total"].url for row in d.card("problems-domains").data["rows"])
     places = [p for p in d.places if isinstance(p, Place) and not p.own_level]
     assert all(p.nums["overdue"].url == f"/cases/?region={p.key}&overdue=yes" for p in places)
     own = next(p for p in d.places if p.own_level)
@@ -108,10 +108,10 @@ def test_complaint_numbers_link_on_the_readers_own_dashboard(world, people):
     """The complaint list is limited to the reader's subtree and has no region filter: the
     reader's own dashboard links its complaint counts, a region below it cannot."""
     own = client_for(people["city"]).get("/").context["d"]
-    counts = [k.num for k in own.complaint_kpis if k.num.kind == "count"]
+    counts = [k.num for k in own.section("complaints").kpis if k.num.kind == "count"]
     assert counts and all(num.url.startswith("/complaints/all/?") for num in counts)
-    assert {k.label: k.num.url for k in own.complaint_kpis}["超期未办结"] == "/complaints/all/?light=red"
+    assert {k.label: k.num.url for k in own.section("complaints").kpis}["超期未办结"] == "/complaints/all/?light=red"
     below = client_for(people["province"]).get(reverse("dashboards:region", kwargs={"region_code": "410100"}))
-    supported = links_module.complaint_filters()
-    below_counts = [k.num for k in below.context["d"].complaint_kpis if k.num.kind == "count"]
+    supported = links_module.list_filters("complaints")
+    below_counts = [k.num for k in below.context["d"].section("complaints").kpis if k.num.kind == "count"]
     assert all(bool(num.url) == ("region" in supported) for num in below_counts)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_overdue_list_longest_overdue_first(world, people):
-    response = client_for(people["province"]).get(reverse("dashboards:overdue"))
+    response = client_for(people["province"]).get(reverse("overdue:own"))
     assert response.status_code == 200
     page = response.context["page"]
     assert page.paginator.count == Problem.objects.overdue().count() == 5
@@ -28,17 +28,17 @@ def test_the_overdue_list_longest_overdue_first(world, people):
 
 def test_the_overdue_list_of_a_region_and_of_a_unit(world, people, units):
     client = client_for(people["city"])
-    own = client.get(reverse("dashboards:overdue")).context["page"]
+    own = client.get(reverse("overdue:own")).context["page"]
     assert {p.region_id for p in own} == {"410105", "410122", "410100"} and own.paginator.count == 4
-    county = client.get(reverse("dashboards:region-overdue", kwargs={"region_code": "410105"})).context["page"]
+    county = client.get(reverse("overdue:region", kwargs={"region_code": "410105"})).context["page"]
     assert {p.pk for p in county} == {world["a_overdue"].pk, world["a_overdue_key"].pk}
-    unit = client.get(reverse("dashboards:unit-overdue", kwargs={"pk": units["a2"].pk})).context["page"]
+    unit = client.get(reverse("overdue:unit", kwargs={"pk": units["a2"].pk})).context["page"]
     assert [p.pk for p in unit] == [world["a2_overdue"].pk]
 
 
 def test_the_overdue_list_filters(world, people):
     client = client_for(people["province"])
-    url = reverse("dashboards:overdue")
+    url = reverse("overdue:own")
     assert client.get(url, {"days": "30"}).context["page"].paginator.count == 1
     assert client.get(url, {"key": "1"}).context["page"].paginator.count == 1
     assert client.get(url, {"days": "7"}).context["page"].paginator.count == 5  # not a choice: ignored
@@ -47,7 +47,7 @@ def test_the_overdue_list_filters(world, people):
 def test_the_overdue_export(world, people, units):
     problem(units["a"], deadline=days(-3), title='=HYPERLINK("http://evil")')
     client = client_for(people["city"])
-    response = client.get(reverse("dashboards:overdue-export"))
+    response = client.get(reverse("overdue:own-export"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
@@ -66,7 +66,7 @@ def test_the_overdue_export(world, people, units):
 
 def test_the_export_of_a_unit_with_filters(world, people, units):
     response = client_for(people["province"]).get(
-        reverse("dashboards:unit-overdue-export", kwargs={"pk": units["a"].pk}), {"key": "1"}
+        reverse("overdue:unit-export", kwargs={"pk": units["a"].pk}), {"key": "1"}
     )
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert [row[0] for row in rows[1:]] == [world["a_overdue_key"].code]

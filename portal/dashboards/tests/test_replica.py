@@ -59,14 +59,14 @@ def test_the_overdue_list_and_its_export_read_the_replica_and_audit_on_the_prima
     client = client_for(people["province"])
 
     with Statements() as page:
-        response = client.get(reverse("dashboards:overdue"))
+        response = client.get(reverse("overdue:own"))
     assert response.status_code == 200 and response.context["page"].paginator.count == 1  # read on the replica
     assert touches(page.on("replica"), "cases_problem") and not touches(page.on("default"), "cases_problem")
     assert touches(page.on("default"), "django_session")  # who is asking: always the primary
     assert not touches(page.on("replica"), "accounts_user")
 
     with Statements() as export:
-        response = client.get(reverse("dashboards:overdue-export"))
+        response = client.get(reverse("overdue:own-export"))
     assert response.status_code == 200
     assert touches(export.on("replica"), "cases_problem")
     assert any(sql.startswith('INSERT INTO "audit_auditevent"') for sql in export.on("default"))
@@ -96,7 +96,7 @@ def test_pages_that_act_on_what_they_read_stay_on_the_primary(with_replica, peop
 def test_without_a_replica_every_query_goes_to_the_primary(people, units):
     problem(units["a"], deadline=days(-3))
     with Statements() as run:
-        assert client_for(people["province"]).get(reverse("dashboards:overdue")).status_code == 200
+        assert client_for(people["province"]).get(reverse("overdue:own")).status_code == 200
     assert run.on("replica") == [] and touches(run.on("default"), "cases_problem")
 
 
@@ -126,14 +126,14 @@ def test_a_replica_that_cannot_be_reached_or_lags_behind_is_not_used(with_replic
             connections["replica"], "ensure_connection", side_effect=OperationalError("could not connect")
         ),
     ):
-        response = client.get(reverse("dashboards:overdue"))
+        response = client.get(reverse("overdue:own"))
     assert response.status_code == 200 and response.context["page"].paginator.count == 1  # read on the primary
     assert run.on("replica") == [] and touches(run.on("default"), "cases_problem")
     assert "unusable, reading the primary" in caplog.text
 
     settings.REPLICA_MAX_LAG_SECONDS = -1  # any lag is too much: the check answers, the page reads the primary
     with Statements() as run:
-        assert client.get(reverse("dashboards:overdue")).status_code == 200
+        assert client.get(reverse("overdue:own")).status_code == 200
     assert not touches(run.on("replica"), "cases_problem") and touches(run.on("default"), "cases_problem")
     assert "behind, reading the primary" in caplog.text
 

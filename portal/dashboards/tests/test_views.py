@@ -79,7 +79,7 @@ def test_drilling_down_province_city_county_unit(world, people, units):
     d = unit.context["d"]
     assert [name for name, _url in d.crumbs] == ["河南省", "郑州市", "金水区", units["a"].name]
     assert not d.places and "region-chart" not in d.charts
-    assert {k.label: k.num.value for k in d.problem_kpis}["逾期未整改"] == 2
+    assert {k.label: k.num.value for k in d.section("problems").kpis}["逾期未整改"] == 2
 
 
 def test_out_of_scope_regions_and_units_answer_like_missing_ones(world, people, units):
@@ -97,10 +97,10 @@ def test_out_of_scope_regions_and_units_answer_like_missing_ones(world, people, 
         ("city", unit_url(units["b"])),
         ("city", unit_url(units["province"])),
         ("city_leader", region_url("410300")),
-        ("county", reverse("dashboards:region-overdue", kwargs={"region_code": "410122"})),
-        ("county", reverse("dashboards:unit-overdue", kwargs={"pk": units["b"].pk})),
-        ("county", reverse("dashboards:region-overdue-export", kwargs={"region_code": "410100"})),
-        ("city", reverse("dashboards:unit-overdue-export", kwargs={"pk": units["b"].pk})),
+        ("county", reverse("overdue:region", kwargs={"region_code": "410122"})),
+        ("county", reverse("overdue:unit", kwargs={"pk": units["b"].pk})),
+        ("county", reverse("overdue:region-export", kwargs={"region_code": "410100"})),
+        ("city", reverse("overdue:unit-export", kwargs={"pk": units["b"].pk})),
         ("county", region_url("41010")),  # not a region code at all
     ]
     for who, url in cases:
@@ -118,10 +118,10 @@ def test_a_leader_reads_the_dashboard_without_links_to_the_records(world, people
     assert response.status_code == 200
     body = response.content.decode()
     assert 'class="dash-num"' not in body  # the lists need VIEW_RECORDS, a leader has not
-    assert reverse("dashboards:overdue") in body
-    assert reverse("dashboards:overdue-export") not in body
-    assert client_for(people["leader"]).get(reverse("dashboards:overdue")).status_code == 200
-    assert client_for(people["leader"]).get(reverse("dashboards:overdue-export")).status_code == 404
+    assert reverse("overdue:own") in body
+    assert reverse("overdue:own-export") not in body
+    assert client_for(people["leader"]).get(reverse("overdue:own")).status_code == 200
+    assert client_for(people["leader"]).get(reverse("overdue:own-export")).status_code == 404
     staff = client_for(people["province"]).get("/").content.decode()
     assert 'class="dash-num"' in staff
 
@@ -148,7 +148,7 @@ def test_the_query_budget_does_not_grow_with_the_data(world, people, units, djan
         "city": _count(city_client, "/"),
         "county": _count(client, region_url("410105")),
         "unit": _count(client, unit_url(units["a"])),
-        "overdue": _count(client, reverse("dashboards:overdue")),
+        "overdue": _count(client, reverse("overdue:own")),
     }
     assert before["province"] == PROVINCE_QUERIES <= 20
     # Ten times the records, in every city, with new units, complaints and accountability.
@@ -167,7 +167,7 @@ def test_the_query_budget_does_not_grow_with_the_data(world, people, units, djan
         "city": _count(city_client, "/"),
         "county": _count(client, region_url("410105")),
         "unit": _count(client, unit_url(units["a"])),
-        "overdue": _count(client, reverse("dashboards:overdue")),
+        "overdue": _count(client, reverse("overdue:own")),
     }
     assert after == before
     with django_assert_num_queries(PROVINCE_QUERIES):
