@@ -11,10 +11,14 @@ module         registry                              what it holds
 ``figures``    ``portal.dashboards.registry``        dashboard sections, named figures and the
                                                      summary tables behind them
 ``documents``  ``portal.documents.registry``         official .docx documents and their numbers
-``ledgers``    ``portal.imports.registry``           Excel ledgers that can be imported
-``public``     ``portal.public.registry``            pages of the public site
 ``navigation`` ``portal.core.navigation``            entries of the main navigation
 ============== ===================================== =========================================
+
+Shared mechanisms an app uses rather than registers with: Excel workbooks read safely
+(``portal.imports.xlsx``), Word documents (``portal.documents``), personal-data encryption,
+keyed hashes and masking (``portal.core.crypto``, ``fields``, ``masking``). A registry of import
+ledgers and of public pages will join the table when a second app needs one (case data, the
+public site); until then the problem ledger's import job stays in ``cases``.
 
 Adding a domain means adding an app with those files (and its line in ``INSTALLED_APPS``);
 nothing under ``portal/`` changes. URLs follow the same rule: an app config's ``url_mounts``
@@ -30,7 +34,7 @@ from importlib.util import find_spec
 from django.apps import apps
 from django.utils.module_loading import autodiscover_modules
 
-PLUGIN_MODULES = ("alerts", "figures", "documents", "ledgers", "public", "navigation")
+PLUGIN_MODULES = ("alerts", "figures", "documents", "navigation")
 
 
 def autodiscover() -> None:
