@@ -58,9 +58,14 @@ from portal.imports.xlsx import (
     MAX_UPLOAD_BYTES,
     CellError,
     LedgerFileError,
+    ReadLimitReached,
     RowError,
+    Sheet,
+    bounded,
     inspect_workbook,
+    looks_like_formula,
     megabytes,
+    normalise_header,
     open_sheet,
 )
 from portal.regions.models import EnforcementDomain, Region, Unit
@@ -73,7 +78,8 @@ MAX_ERRORS_KEPT = 1_000  # bad cells kept for the preview (all are counted)
 PROGRESS_EVERY = 2_000
 STALE_AFTER = dt.timedelta(minutes=20)  # a job "running" this long lost its worker
 
-HEADERS = {column.header: column for column in LEDGER_COLUMNS}
+# {normalised header: column key}: "＊区划 代码", "整改期限（YYYY-MM-DD）" find their columns.
+KNOWN_HEADERS = {normalise_header(column.header): column.key for column in LEDGER_COLUMNS}
 PEOPLE = ("first_responsible", "deputy_in_charge", "handling_department")
 TEXT_LIMITS = {"code": 32, "title": 200, "first_responsible": 64, "deputy_in_charge": 64, "handling_department": 64}
 
@@ -141,21 +147,23 @@ class ImportOutcome:
 # --- 1. the file --------------------------------------------------------------------------------
 
 
-def _header_map(header: tuple) -> dict[str, int]:
-    """{field key: column index}; LedgerFileError naming what is wrong and what is expected."""
+def _header_map(sheet: Sheet) -> dict[str, int]:
+    """{field key: column index} of the sheet's header row (found by ``open_sheet``, headers
+    compared after ``normalise_header``); LedgerFileError naming what is wrong and what is
+    expected: unknown or missing columns, and two headers that mean the same column."""
     found: dict[str, int] = {}
     unknown, duplicated = [], []
-    for index, value in enumerate(header):
-        text = str(value).strip().rstrip("*＊").strip() if value is not None else ""
-        if not text:
+    for index, value in enumerate(sheet.header):
+        name = normalise_header(value)
+        if not name:
             continue
-        column = HEADERS.get(text)
-        if column is None:
-            unknown.append(text)
-        elif column.key in found:
-            duplicated.append(text)
+        key = KNOWN_HEADERS.get(name)
+        if key is None:
+            unknown.append(str(value).strip())
+        elif key in found:
+            duplicated.append(str(value).strip())
         else:
-            found[column.key] = index
+            found[key] = index
     missing = [column.header for column in LEDGER_COLUMNS if column.required and column.key not in found]
     if unknown or missing or duplicated:
         details = []
@@ -164,7 +172,7 @@ def _header_map(header: tuple) -> dict[str, int]:
         if unknown:
             details.append(_("无法识别的列：%(cols)s") % {"cols": "、".join(unknown)})
         if duplicated:
-            details.append(_("重复的列：%(cols)s") % {"cols": "、".join(duplicated)})
+            details.append(_("重复的列（与前面的列含义相同）：%(cols)s") % {"cols": "、".join(duplicated)})
         details.append(
             _("表头应为：%(cols)s（其中%(required)s为必填）")
             % {
@@ -172,20 +180,24 @@ def _header_map(header: tuple) -> dict[str, int]:
                 "required": "、".join(c.header for c in LEDGER_COLUMNS if c.required),
             }
         )
-        raise LedgerFileError(_("第 1 行表头与模板不符，请使用下载的模板。"), details)
+        raise LedgerFileError(_("第 %(row)s 行表头与模板不符，请使用下载的模板。") % {"row": sheet.header_row}, details)
     return found
 
 
-def read_ledger(path: str | Path) -> tuple[dict[str, int], Iterator[tuple[int, tuple]], Callable[[], None]]:
-    """(header map, (row number, values) for every data row, close). Call ``inspect_workbook``
-    first: it is what makes opening the workbook safe."""
-    header, rows, close = open_sheet(path, LEDGER_SHEET, _("（问题编号、问题标题……）"))
+def read_ledger(
+    path: str | Path, read_limit: int | None = None
+) -> tuple[dict[str, int], Iterator[tuple[int, tuple]], Callable[[], None]]:
+    """(header map, (row number, values) for every data row after the header, close). Title
+    rows above the header are skipped. More than ``read_limit`` rows read raises
+    ``ReadLimitReached``. Call ``inspect_workbook`` first: it is what makes opening the
+    workbook safe."""
+    sheet = open_sheet(path, LEDGER_SHEET, KNOWN_HEADERS, _("（问题编号、问题标题……）"))
     try:
-        columns = _header_map(header)
+        columns = _header_map(sheet)
     except BaseException:
-        close()
+        sheet.close()
         raise
-    return columns, rows, close
+    return columns, bounded(sheet.rows, read_limit), sheet.close
 
 
 # --- 2. every row -----------------------------------------------------------------------------
@@ -367,10 +379,13 @@ class _Row:
         self.report.add(self.number, HEADER_OF[key], message)
 
 
-def validate_ledger(*, actor, path: str | Path, progress: Callable[[int], None] | None = None) -> LedgerReport:
-    """The dry run: check the file and every row; write nothing."""
+def validate_ledger(
+    *, actor, path: str | Path, progress: Callable[[int], None] | None = None, read_limit: int | None = None
+) -> LedgerReport:
+    """The dry run: check the file and every row; write nothing. ``read_limit``: see
+    ``read_ledger``."""
     inspect_workbook(path, max_rows=MAX_ROWS)
-    columns, rows, close = read_ledger(path)
+    columns, rows, close = read_ledger(path, read_limit)
     try:
         return _validate_rows(actor, columns, rows, progress)
     finally:
@@ -417,7 +432,7 @@ def _validate_rows(actor, columns: dict[str, int], rows, progress) -> LedgerRepo
         for key, index in importable:
             value = values[index]
             if value.__class__ is str:
-                if value[:1] == "=":
+                if looks_like_formula(value):
                     report.add(number, HEADER_OF[key], formula)
                     continue
                 value = _normalise(value)
@@ -439,12 +454,16 @@ def _validate_rows(actor, columns: dict[str, int], rows, progress) -> LedgerRepo
         domain_id = row.get("domain", _domain, look)
         is_key = bool(row.get("is_key", _yes_no, look))
         people = [row.get(key, _limited, TEXT_LIMITS[key]) or "" for key in PEOPLE]
+        errors_before_dates = report.error_count
         found_on = row.get("found_on", _date, labels["found_on"])
         if found_on and found_on > look.today:
             row.fail("found_on", _("发现日期 %(d)s 晚于今天") % {"d": found_on})
+        found_on_ok = report.error_count == errors_before_dates
         deadline = row.get("deadline", _date, labels["deadline"])
         found_on = found_on or look.today
-        if deadline and deadline < found_on:
+        # compared only with a found date that was read (a bad one has its own message: one
+        # clear message per bad cell, never a second one against today's date)
+        if deadline and found_on_ok and deadline < found_on:
             row.fail("deadline", _("整改期限 %(d)s 早于发现日期 %(f)s") % {"d": deadline, "f": found_on})
 
         if report.error_count == errors_before:
@@ -453,6 +472,14 @@ def _validate_rows(actor, columns: dict[str, int], rows, progress) -> LedgerRepo
             values += (region_id, unit_id, domain_id, is_key, *people, status, deadline, found_on)
             report.rows.append((number, values))
 
+    if report.total_rows == 0:
+        # a header and nothing under it (or only the template's sample row) is a mistake to
+        # say, not an empty preview
+        raise LedgerFileError(
+            _("文件中只有模板的示例行，没有要导入的问题。请删除示例行后逐行填写问题再导入。")
+            if report.sample_rows
+            else _("表头下面没有数据行。请在表头下方逐行填写问题后再导入。")
+        )
     # codes already in the database: one query for the whole file
     taken = _existing_codes(list(seen_codes))
     if taken:
@@ -485,6 +512,7 @@ def ledger_import(
     progress: Callable[[int], None] | None = None,
     before_write: Callable[[], None] | None = None,
     job_id: int | None = None,
+    read_limit: int | None = None,
 ) -> ImportOutcome:
     """Check the whole file, then (``mode`` given) write in one transaction: the valid rows
     (``valid_only``) or every row and only if all are valid (``all_or_nothing``).
@@ -493,7 +521,7 @@ def ledger_import(
         raise PermissionDenied
     if mode is not None and mode not in ImportJob.Mode.values:
         raise ValidationError({"mode": _("未知的写入方式。")})
-    report = validate_ledger(actor=actor, path=path, progress=progress)
+    report = validate_ledger(actor=actor, path=path, progress=progress, read_limit=read_limit)
     outcome = ImportOutcome(report=report, mode=mode)
     if mode is None:
         return outcome
@@ -580,10 +608,19 @@ def import_job_create(*, actor, upload) -> ImportJob:
 
 
 def _start(job_id: int, rows: int | None) -> None:
-    """Inline for a small file (the request waits a second or two), else the Celery task."""
-    if rows is not None and rows <= INLINE_MAX_ROWS:
-        import_job_run(job_id)
+    """Inline for a file that says it is small (the request waits a second or two), else the
+    Celery task. The file's own word is only a hint: inline, at most ``INLINE_MAX_ROWS`` rows
+    are read (blank ones included); a file that holds more is handed to the task."""
+    if (
+        rows is not None
+        and rows <= INLINE_MAX_ROWS
+        and import_job_run(job_id, read_limit=INLINE_MAX_ROWS) != "deferred"
+    ):
         return
+    _enqueue(job_id)
+
+
+def _enqueue(job_id: int) -> None:
     from cases.tasks import ledger_import_run
 
     transaction.on_commit(lambda: ledger_import_run.delay(job_id))
@@ -606,9 +643,11 @@ def import_job_commit(*, actor, job_id: int, mode: str) -> ImportJob:
     return job
 
 
-def import_job_run(job_id: int) -> ImportJob | None:
+def import_job_run(job_id: int, read_limit: int | None = None) -> ImportJob | str | None:
     """Check (and, once a mode is chosen, write) one job's file. The Celery task calls this
-    with the id; a missing job, or one another worker holds, is left alone."""
+    with the id; a missing job, or one another worker holds, is left alone. With a
+    ``read_limit`` (the inline path) a file with more rows is put back in the queue, nothing
+    written, and "deferred" returned."""
     now = timezone.now()
     claimed = (
         ImportJob.objects.filter(pk=job_id)
@@ -642,7 +681,13 @@ def import_job_run(job_id: int) -> ImportJob | None:
             progress=progress,
             before_write=before_write,
             job_id=job.pk,
+            read_limit=read_limit,
         )
+    except ReadLimitReached:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.QUEUED, validated_rows=0, updated_at=timezone.now()
+        )
+        return "deferred"
     except LedgerFileError as exc:
         return _finish(job, ImportJob.Status.REFUSED, message=_report_message(exc))
     except IntegrityError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import re
 import zipfile
 
 import pytest
@@ -208,9 +209,10 @@ def test_the_template_lists_the_users_own_regions_and_its_sample_row_is_skipped(
     assert {"410105", JINSHUI_UNIT, "普通公路执法", "逐利执法 / 乱罚款"} <= guide_text
     assert "410303" not in guide_text and XIGONG_UNIT not in guide_text  # another county's
 
-    outcome = ledger_import(actor=people["county"], path=save(tmp_path, response.content), mode="valid_only")
-    assert outcome.report.sample_rows == 1 and outcome.report.total_rows == 0
-    assert outcome.refused and outcome.written == 0 and not Problem.objects.exists()
+    # the template as downloaded holds only its sample row: said so, nothing written
+    with pytest.raises(LedgerFileError, match="只有模板的示例行"):
+        ledger_import(actor=people["county"], path=save(tmp_path, response.content), mode="valid_only")
+    assert not Problem.objects.exists()
 
 
 # --- import: round trip, modes, audit ------------------------------------------------------------
@@ -460,6 +462,81 @@ def test_wrong_headers_name_the_expected_ones(people, tmp_path):
 def test_an_empty_sheet_is_refused(people, tmp_path):
     with pytest.raises(LedgerFileError, match="文件第 1 行应为表头"):
         ledger_import(actor=people["county"], path=save(tmp_path, xlsx([], headers=[])), mode=None)
+
+
+# --- ledgers as people fill them -----------------------------------------------------------------
+
+
+def test_a_title_row_above_the_header_and_marked_headers_are_read(people, tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "问题清单"
+    sheet.append(["2026年第一季度交通运输执法领域突出问题清单"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
+    marked = {
+        "问题标题": "*问题标题",
+        "区划代码": "区划 代码",
+        "问题类别": "＊问题类别",
+        "整改期限": "整改期限（YYYY-MM-DD）",
+    }
+    sheet.append([marked.get(h, h) for h in HEADERS])
+    sheet.append(row())
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    outcome = ledger_import(actor=people["county"], path=save(tmp_path, buffer.getvalue()), mode="valid_only")
+    assert (outcome.written, outcome.report.error_count) == (1, 0)
+    assert Problem.objects.get().region_id == "410105"
+
+
+def test_two_headers_that_mean_the_same_column_are_refused(people, tmp_path):
+    with pytest.raises(LedgerFileError) as refused:
+        dry_run(people["county"], tmp_path, [], headers=[*HEADERS, "区划 代码"])
+    assert "重复的列（与前面的列含义相同）：区划 代码" in refused.value.details
+
+
+def test_a_header_without_data_rows_says_so(people, tmp_path):
+    with pytest.raises(LedgerFileError, match="表头下面没有数据行"):
+        dry_run(people["county"], tmp_path, [])
+
+
+def test_an_impossible_date_gets_one_clear_message(people, tmp_path):
+    report = dry_run(people["county"], tmp_path, [row(发现日期="2026年2月30日", 整改期限="2024-01-01")])
+    assert messages_of(report) == [
+        (2, "发现日期", "发现日期“2026年2月30日”不是有效日期，请填写如 2024-03-05 或 2024年3月5日")
+    ]
+
+
+@pytest.mark.parametrize("text", ["\t=1+1", '\r=HYPERLINK("http://x")', "+SUM(A1:A3)", '@HYPERLINK("x")'])
+def test_any_formula_prefix_is_reported_as_a_formula(people, tmp_path, text):
+    report = dry_run(people["county"], tmp_path, [row(问题描述=text)])
+    assert [(e.column, e.message[:8]) for e in report.errors] == [("问题描述", "单元格含有公式，")]
+    assert report.valid_rows == 0
+
+
+def test_the_inline_check_is_bounded_by_what_is_read_not_what_the_file_declares(
+    people, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(imports, "INLINE_MAX_ROWS", 5)
+    queued = []
+    monkeypatch.setattr(ledger_import_run, "delay", lambda job_id: queued.append(job_id))
+    data = xlsx([row() for _ in range(12)])
+    with zipfile.ZipFile(io.BytesIO(data)) as original:  # the sheet now claims 2 rows: A1:O3
+        parts = {info.filename: original.read(info) for info in original.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:O3"', sheet)
+    assert parts["xl/worksheets/sheet1.xml"] != sheet
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    client.force_login(people["county"])
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, buffer.getvalue())
+    job = ImportJob.objects.get()
+    assert queued == [job.pk] and job.status == "queued" and job.valid_rows == 0  # handed to the worker
+    ledger_import_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.total_rows, job.valid_rows) == ("previewed", 12, 12)
 
 
 def test_optional_columns_may_be_left_out_and_blank_rows_are_ignored(people, tmp_path):

@@ -16,10 +16,12 @@ next) reads its file through here:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import re
+import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,12 @@ MAX_PART_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 500 * 1024 * 1024
 MAX_PARTS = 1_000
 MAX_ROWS = 200_000  # data rows in one import, unless the caller says otherwise
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+TRAILING_NOTE_RE = re.compile(r"(\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】)$")
+FORMULA_LEADING = " \t\r\n\x0b\x0c\u3000\u00a0"
+FORMULA_BODY_RE = re.compile(r"([A-Za-z_][\w.]*\s*\(|\$?[A-Za-z]{1,3}\$?\d+)")
+DDE_RE = re.compile(r"[A-Za-z]+\|")
+HEADER_SCAN_ROWS = 10  # a header is looked for in the first rows (title rows above it are common)
 SHEET_PART_RE = re.compile(r"xl/worksheets/[^/]+\.xml")
 DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]{1,3}\d+(?::[A-Z]{1,3}(\d+))?\"")
 
@@ -57,6 +65,10 @@ class CellError(ValueError):
     pass
 
 
+class ReadLimitReached(Exception):
+    """More rows than a caller's read limit (see ``bounded``)."""
+
+
 @dataclass(frozen=True)
 class RowError:
     row: int  # the spreadsheet's row number (the header is row 1)
@@ -71,12 +83,36 @@ def megabytes(n: int) -> str:
     return f"{n / 1024 / 1024:,.0f} MB"
 
 
+def _is_encrypted_package(path: str | Path) -> bool:
+    """An OLE file holding Office's encrypted OOXML: the directory names its streams in
+    UTF-16; looking for them in the bytes is enough to tell it from an .xls (which has none)."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_UPLOAD_BYTES)
+    return any(name.encode("utf-16-le") in data for name in ("EncryptionInfo", "EncryptedPackage"))
+
+
+def _has_macros(archive: zipfile.ZipFile, names: set[str]) -> bool:
+    """A macro-enabled workbook (.xlsm, .xltm) renamed .xlsx: a VBA project part, or a
+    content type that says so. Such a file is refused before its parts are kept anywhere."""
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        return True
+    with archive.open("[Content_Types].xml") as part:
+        types = part.read(MAX_PART_BYTES).lower()
+    return b"macroenabled" in types or b"vbaproject" in types
+
+
 def inspect_workbook(path: str | Path, *, max_rows: int = MAX_ROWS) -> int | None:
     """Refuse anything that is not a safe .xlsx, from the zip's table of contents alone;
     return the number of data rows the largest sheet declares (None when none declares any)."""
     with open(path, "rb") as handle:
         head = handle.read(8)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith(OLE_MAGIC):
+        # An OLE compound file: an old .xls, or an .xlsx with an open password (Excel wraps the
+        # encrypted package in one, beside an "EncryptionInfo" stream).
+        if _is_encrypted_package(path):
+            raise LedgerFileError(
+                _("文件设置了打开密码（已加密），无法读取。请在 Excel 中取消密码（文件 → 信息 → 保护工作簿）后再导入。")
+            )
         raise LedgerFileError(_("这是旧版 Excel 97-2003 (.xls) 文件，请在 Excel 中“另存为”.xlsx 格式后再导入。"))
     if not zipfile.is_zipfile(path):
         raise LedgerFileError(_("文件不是 Excel 工作簿 (.xlsx)，请使用下载的模板填写后上传。"))
@@ -86,6 +122,10 @@ def inspect_workbook(path: str | Path, *, max_rows: int = MAX_ROWS) -> int | Non
             names = {info.filename for info in infos}
             if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
                 raise LedgerFileError(_("文件是压缩包而不是 Excel 工作簿 (.xlsx)，请使用下载的模板填写后上传。"))
+            if _has_macros(archive, names):
+                raise LedgerFileError(
+                    _("文件含有宏（VBA），不能导入。请在 Excel 中另存为“Excel 工作簿 (*.xlsx)”后再导入。")
+                )
             if len(infos) > MAX_PARTS:
                 raise LedgerFileError(_("文件内部结构异常（%(n)s 个部件），已拒绝。") % {"n": len(infos)})
             sheets = [info for info in infos if SHEET_PART_RE.fullmatch(info.filename)]
@@ -305,13 +345,42 @@ class SheetReader:
                 yield number, tuple(values)
 
 
-def open_sheet(
-    path: str | Path, sheet_name: str | None, first_row_hint: str
-) -> tuple[tuple, Iterator, Callable[[], None]]:
-    """(header row values, (row number, values) for every data row, close) of the sheet named
-    ``sheet_name`` (else the first). Call ``inspect_workbook`` first: it is what makes opening
-    the workbook safe. ``first_row_hint`` ends the message for a sheet whose row 1 is empty,
-    e.g. "（问题编号、问题标题……）"."""
+@dataclass
+class Sheet:
+    """An opened sheet: its header row (found, not assumed to be row 1), the data rows after it,
+    and ``close``. ``columns`` maps each recognised header's key to its column index."""
+
+    header_row: int
+    header: tuple
+    columns: dict[str, int]
+    rows: Iterator[tuple[int, tuple]]
+    close: Callable[[], None]
+
+
+def normalise_header(value) -> str:
+    """A header as people write it, reduced to the name it stands for: full-width forms folded
+    (NFKC: "（", "＊", full-width letters), every space removed ("区划 代码"), the "required"
+    asterisks around it dropped, and a trailing note in brackets cut off ("整改期限(YYYY-MM-DD)",
+    "问题标题【必填】")."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    text = "".join(text.split())
+    while True:
+        stripped = TRAILING_NOTE_RE.sub("", text.strip("*"))
+        if stripped == text:
+            return text
+        text = stripped
+
+
+def open_sheet(path: str | Path, sheet_name: str | None, known: Mapping[str, str], first_row_hint: str) -> Sheet:
+    """Open the sheet named ``sheet_name`` (else the first) and find its header: among the first
+    ``HEADER_SCAN_ROWS`` rows, the one with the most cells whose ``normalise_header`` is a key
+    of ``known`` ({normalised header: column key}); title rows above it are skipped. A header
+    cell that is not known, or two that mean the same column, are refused by the caller from
+    ``Sheet.header`` / ``duplicates``. Call ``inspect_workbook`` first: it is what makes
+    opening the workbook safe. ``first_row_hint`` completes the message for a sheet that has
+    no header at all, e.g. "（问题编号、问题标题……）"."""
     try:
         reader = SheetReader(path, sheet_name)
     except LedgerFileError:
@@ -321,13 +390,52 @@ def open_sheet(
         raise LedgerFileError(_("文件已损坏或不是有效的 Excel 工作簿，无法读取。")) from None
     try:
         rows = guarded(reader.rows())
-        first = next(rows, None)
-        if first is None or first[0] != 1 or not any(v not in (None, "") for v in first[1]):
+        scanned = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+        best, best_score = None, 0
+        for position, (_number, values) in enumerate(scanned):
+            score = sum(1 for value in values if normalise_header(value) in known)
+            if score > best_score:
+                best, best_score = position, score
+        if best is None:  # nothing recognised: the first filled row is what the file calls its header
+            best = next((i for i, (_n, values) in enumerate(scanned) if any(v not in (None, "") for v in values)), None)
+        if best is None:
             raise LedgerFileError(_("文件第 1 行应为表头%(hint)s，请使用下载的模板。") % {"hint": first_row_hint})
+        header_row, header = scanned[best]
+        columns = {}
+        for index, value in enumerate(header):
+            key = known.get(normalise_header(value))
+            if key is not None:
+                columns.setdefault(key, index)
     except BaseException:
         reader.close()
         raise
-    return first[1], rows, reader.close
+    return Sheet(header_row, header, columns, itertools.chain(scanned[best + 1 :], rows), reader.close)
+
+
+def bounded(rows: Iterator[tuple[int, tuple]], limit: int | None) -> Iterator[tuple[int, tuple]]:
+    """The rows, raising ``ReadLimitReached`` once more than ``limit`` rows (blank ones included)
+    have been read: what bounds an import checked during a web request is what is read, never
+    the row count the file declares about itself."""
+    if limit is None:
+        yield from rows
+        return
+    for count, row in enumerate(rows, start=1):
+        if count > limit:
+            raise ReadLimitReached(limit)
+        yield row
+
+
+def looks_like_formula(text: str) -> bool:
+    """Text that a spreadsheet would run: "=..." after any leading spaces or control characters
+    (a tab or CR before "=" is still a formula to Excel and LibreOffice), or "+", "-", "@"
+    followed by a function call or a cell reference ("+SUM(A1)", "-A1*2", "@HYPERLINK(...)"),
+    or a DDE call ("cmd|..."). Plain text such as "-" or "+86 138..." is not."""
+    stripped = text.lstrip(FORMULA_LEADING)
+    if stripped[:1] == "=":
+        return True
+    return bool(stripped[:1] in ("+", "-", "@") and FORMULA_BODY_RE.match(stripped[1:].lstrip())) or bool(
+        DDE_RE.match(stripped)
+    )
 
 
 def guarded(rows: Iterator) -> Iterator:
