@@ -54,6 +54,7 @@ from portal.audit.services import audit_record
 from portal.core.api import ConflictError
 from portal.core.exports import FORMULA_PREFIXES
 from portal.core.seeding import copy_rows
+from portal.core.text import clean_text
 from portal.imports.xlsx import (
     MAX_UPLOAD_BYTES,
     CellError,
@@ -243,11 +244,12 @@ def _choices(choices) -> dict[str, str]:
 
 def _normalise(text: str) -> str:
     """A text cell as the ledger means it: trimmed, the export's neutralising apostrophe undone
-    ("'=1+1" was written for "=1+1"). Done once per cell as the row is read."""
+    ("'=1+1" was written for "=1+1"), stored text's rule applied (``clean_text``: LF line breaks,
+    control characters refused). Done once per cell as the row is read."""
     text = text.strip()
     if text[:1] == "'" and text[1:2] and text[1] in FORMULA_PREFIXES:
         text = text[1:]
-    return text
+    return clean_text(text)
 
 
 def _text(raw) -> str:
@@ -435,7 +437,11 @@ def _validate_rows(actor, columns: dict[str, int], rows, progress) -> LedgerRepo
                 if looks_like_formula(value):
                     report.add(number, HEADER_OF[key], formula)
                     continue
-                value = _normalise(value)
+                try:
+                    value = _normalise(value)
+                except ValidationError as exc:
+                    report.add(number, HEADER_OF[key], exc.messages[0])
+                    continue
             raw[key] = value
         row = _Row(report, number, raw)
 

@@ -390,3 +390,40 @@ def test_the_workflow_endpoints_are_documented(people):
         "reason",
         "new_deadline",
     }
+
+
+# --- the one rule for stored text -----------------------------------------------------------------
+
+
+def test_control_characters_are_refused_at_the_api_and_line_breaks_stored_as_lf(people, units):
+    problem = register(people["county"], units["a"])
+    move(people["city"], problem, "assign")
+    client = api(people["county"], token=True)
+    refused = client.post(detail(problem, "progress/"), {"note": "整改进展\x01\x0b\x1f\ufffe结束"}, format="json")
+    assert refused.status_code == 400 and list(refused.json()) == ["note"]
+    assert "U+0001" in refused.json()["note"][0]
+    assert not problem.progress.exists()
+    accepted = client.post(detail(problem, "progress/"), {"note": "第一行\r\n第二行\r第三行"}, format="json")
+    assert accepted.status_code == 201
+    assert problem.progress.get().note == "第一行\n第二行\n第三行"
+
+
+def test_text_stored_before_the_rule_still_reaches_the_archive_and_is_cleaned_by_the_migration(people, units):
+    from django.apps import apps as global_apps
+    from django.urls import reverse
+
+    from cases.models import ProgressEntry
+    from portal.core.text import clean_stored_text
+
+    problem = register(people["county"], units["a"])
+    move(people["city"], problem, "assign")
+    services.progress_log(actor=people["county"], problem=problem, note="原文")
+    ProgressEntry.objects.filter(problem=problem).update(note="旧数据\x01\x0b\ufffe\r\n结束")  # as stored before
+    client = api(people["city"])
+    archive = client.get(reverse("cases:archive", kwargs={"pk": problem.pk}))
+    assert archive.status_code == 200 and archive.content[:2] == b"PK"
+
+    changed = clean_stored_text(global_apps, "cases")
+    assert changed.get("cases_progressentry.note") == 1
+    assert ProgressEntry.objects.get(problem=problem).note == "旧数据\n结束"
+    assert clean_stored_text(global_apps, "cases") == {}  # a second run finds nothing

@@ -35,6 +35,7 @@ from complaints.api.serializers import valid_phone
 from complaints.models import Area, Channel, Complaint, IntakeClient, Kind
 from portal.accounts.access import public
 from portal.core.masking import mask_id_number, mask_phone, mask_plate
+from portal.core.text import clean_text, normalise_line_breaks, refused_character
 
 MAX_RESULTS = 1000
 DEFAULT_DAYS = 90
@@ -271,6 +272,11 @@ def _decimal(value: str, low: int, high: int) -> Decimal | None:
 
 def _create(request, format):
     data = request.POST
+    try:  # the portal's one rule for stored text, on every field as sent
+        data = {key: clean_text(value) for key, value in data.items()}
+    except ValidationError as exc:
+        field = next(key for key, value in request.POST.items() if refused_character(normalise_line_breaks(value)))
+        return error(format, 400, f"{field}: {exc.messages[0]}")
     client = _client(data.get("api_key", ""))
     if client is None or client.channel != Channel.OPEN311:
         return error(format, 403, "api_key is missing or not valid for Open311")

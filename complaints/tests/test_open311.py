@@ -104,6 +104,8 @@ def test_only_open311_requests_are_public(open311_key, submit):
         ({"jurisdiction_id": "999999"}, 400),
         ({"phone": "not a phone"}, 400),
         ({"description": "nul \x00 byte"}, 400),
+        ({"description": "控制\x01字符"}, 400),
+        ({"address_string": "花园路\ufffe"}, 400),
     ],
 )
 def test_bad_requests_get_spec_errors(open311_key, overrides, code):
@@ -121,3 +123,13 @@ def test_errors_in_xml_and_bad_query_parameters(open311_key):
     assert Client().get("/open311/v2/requests.json", {"status": "pending"}).status_code == 400
     assert Client().get("/open311/v2/requests.json", {"service_code": "x"}).status_code == 400
     assert Client().get("/open311/v2/requests.yaml").status_code == 404
+
+
+def test_a_control_character_is_named_with_its_field_and_line_breaks_are_stored_as_lf(open311_key):
+    response = post(open311_key, address_string="花园路\x0b口")
+    assert response.status_code == 400
+    assert json.loads(response.content)[0]["description"].startswith("address_string: 含有不可见的控制字符 U+000B")
+    response = post(open311_key, description="第一行\r\n第二行")
+    assert response.status_code == 201
+    number = json.loads(response.content)[0]["service_request_id"]
+    assert Complaint.objects.get(tracking_number=number).description == "第一行\n第二行"

@@ -12,6 +12,10 @@ class CoreConfig(AppConfig):
         import portal.accounts.personal
         import portal.celery  # noqa: F401
         from portal.core import plugins
+        from portal.core.text import install_boundary
 
-        # Every app's alerts, figures, documents, ledgers, public pages and navigation entries.
+        # What text the portal stores, decided once for every form and API field.
+        install_boundary()
+
+        # Every app's alerts, figures, documents and navigation entries.
         plugins.autodiscover()
