@@ -1,7 +1,7 @@
 """The intake's floor: the least a durable, authenticated intake can cost on this server.
 
 Served only by the benchmark's gunicorn (``bench/intake_floor_wsgi.py``: the portal's URLs plus
-this one route), never by the portal. ``POST /bench/floor/intake/`` does in ONE statement what
+this route and the trivial ping), never by the portal. ``POST /bench/floor/intake/`` does in ONE statement what
 every accepted work order must write, with nothing computed in Python: it checks the API token
 and copies a stored complaint (all its columns, so every index of the table is written) under a
 new tracking number and the request's ``external_id``, with its audit event (the chain trigger
@@ -87,4 +87,22 @@ class IntakeFloorView(APIView):
         return Response({"id": row[0]}, status=status.HTTP_201_CREATED)
 
 
-urlpatterns = [path("bench/floor/intake/", IntakeFloorView.as_view()), *portal_urlpatterns]
+class PingView(APIView):
+    """A trivial endpoint (no authentication, no database): the benchmark's baseline. Only in
+    this URLconf: it is no route of the portal, nor part of its API schema."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+    def post(self, request):
+        return Response({"ok": True})
+
+
+urlpatterns = [
+    path("bench/floor/intake/", IntakeFloorView.as_view()),
+    path("api/v1/complaints/ping/", PingView.as_view()),
+    *portal_urlpatterns,
+]

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from portal.accounts.access import public, signed_in
+from portal.accounts.access import public, signed_in_or_token
 from portal.accounts.views import PortalLoginView
 from portal.core.plugins import url_mounts
 
@@ -21,9 +21,10 @@ urlpatterns = [
     path("notifications/", include("portal.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),
-    path("api/schema/", signed_in(SpectacularAPIView.as_view()), name="api-schema"),
-    path("api/docs/", signed_in(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
-    path("api/redoc/", signed_in(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
+    # read by people (session) and by integrators' programs (API token)
+    path("api/schema/", signed_in_or_token(SpectacularAPIView.as_view()), name="api-schema"),
+    path("api/docs/", signed_in_or_token(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
+    path("api/redoc/", signed_in_or_token(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
 ]
 
 handler400 = "portal.core.views.bad_request"

@@ -59,3 +59,24 @@ def test_openapi_schema_and_offline_docs(client, officer):
     sources = re.findall(r'(?:src|href)="([^"]+)"', docs)
     assert sources and all(s.startswith("/static/") or s.startswith("/api/") for s in sources), sources
     assert "cdn" not in docs.lower()
+
+
+@pytest.mark.parametrize("route", ["api-schema", "api-docs", "api-redoc"])
+def test_integrators_read_the_schema_and_docs_with_their_token(client, officer, route):
+    url = reverse(route)
+    token = Token.objects.create(user=officer)
+    by_token = client.get(
+        url, {"format": "json"} if route == "api-schema" else {}, HTTP_AUTHORIZATION=f"Token {token.key}"
+    )
+    assert by_token.status_code == 200
+    if route == "api-schema":
+        assert "/api/v1/complaints/intake/" in by_token.json()["paths"]
+    assert client.get(url, HTTP_AUTHORIZATION="Token forged").status_code == 401
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+
+
+def test_the_benchmarks_ping_is_no_part_of_the_api(client, officer):
+    client.force_login(officer)
+    paths = client.get(reverse("api-schema"), {"format": "json"}).json()["paths"]
+    assert not [path for path in paths if "ping" in path]

@@ -12,6 +12,5 @@ router.register("complaints", views.ComplaintViewSet, basename="complaint")
 urlpatterns = [
     path("complaints/intake/", views.IntakeView.as_view(), name="complaint-intake"),
     path("complaints/statistics/", views.StatisticsView.as_view(), name="complaint-statistics"),
-    path("complaints/ping/", views.PingView.as_view(), name="complaint-ping"),
     *router.urls,
 ]

@@ -1,5 +1,5 @@
 """The complaint API (/api/v1/): intake for other systems, the scoped complaint resource with
-its workflow actions, statistics, and a trivial ping for throughput comparisons.
+its workflow actions and statistics.
 
 Every view declares its access rule (the authorization matrix reads it). Every detail action
 answers GET (what the action would act on) as well as POST (do it), so each route of a visible
@@ -135,22 +135,6 @@ def _intake_fields(complaint: Complaint) -> dict:
     }
 
 
-class PingView(APIView):
-    """A trivial endpoint (no authentication, no database): the benchmark's baseline."""
-
-    access_rule = AccessRule("public")
-    authentication_classes: list = []
-    permission_classes = [permissions.AllowAny]
-
-    @extend_schema(responses={200: {"type": "object", "properties": {"ok": {"type": "boolean"}}}})
-    def get(self, request):
-        return Response({"ok": True})
-
-    @extend_schema(request=None, responses={200: {"type": "object", "properties": {"ok": {"type": "boolean"}}}})
-    def post(self, request):
-        return Response({"ok": True})
-
-
 # --- the scoped resource ------------------------------------------------------------------------------
 
 LIST_PARAMETERS = [
@@ -173,7 +157,7 @@ class ComplaintViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Complaint.objects.all()
     serializer_class = s.ComplaintSerializer
     filter_backends: list = []
-    lookup_value_regex = "[0-9]+"  # ids only: "intake", "statistics" and "ping" are routes of their own
+    lookup_value_regex = "[0-9]+"  # ids only: "intake" and "statistics" are routes of their own
 
     def get_queryset(self):
         queryset, _filters = selectors.complaint_search(self.request.user, self.request.query_params)

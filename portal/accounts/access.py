@@ -76,6 +76,22 @@ public = _guard(AccessRule("public"))
 signed_in = _guard(AccessRule("signed_in"))
 
 
+def signed_in_or_token(view):
+    """For DRF views that people read in a browser and programs read with an API token (the
+    OpenAPI schema and its docs): a request without an ``Authorization`` header is treated as
+    ``signed_in`` (the login page for anonymous browsers); one with it is left to the view's
+    DRF authentication and its ``IsAuthenticated`` (401 for a missing or forged token)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if "HTTP_AUTHORIZATION" not in request.META and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    wrapper.access_rule = AccessRule("signed_in")
+    return wrapper
+
+
 def needs(cap: Cap, *, model: type | None = None):
     return _guard(AccessRule("cap", cap, model))
 
