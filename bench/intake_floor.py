@@ -87,6 +87,69 @@ class IntakeFloorView(APIView):
         return Response({"id": row[0]}, status=status.HTTP_201_CREATED)
 
 
+@cache
+def _batch_floor_sql() -> str:
+    """The batch's floor: the same rows a batch intake writes (one complaint and one audit
+    event per work order), by one plain multi-row statement: the template complaint and its
+    audit event copied once per external id of the request."""
+    columns = [f.column for f in Complaint._meta.concrete_fields if not f.primary_key]
+    fresh = {
+        "tracking_number": "'FB' || lpad(nextval('complaints_tracking_seq')::text, 12, '0')",
+        "external_id": "x.external_id",
+        "received_at": "now()",
+        "updated_at": "now()",
+    }
+    copied = ", ".join(fresh.get(c, f't."{c}"') for c in columns)
+    audit_fresh = {"seq": "0", "prev_hash": "''", "hash": "''", "occurred_at": "now()", "object_id": "c.id::text"}
+    audit_columns = [f.column for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    audit_copied = ", ".join(audit_fresh.get(c, f'e."{c}"') for c in audit_columns)
+    return f"""
+        WITH tok AS (
+            SELECT tk.user_id FROM authtoken_token tk JOIN accounts_user u ON u.id = tk.user_id AND u.is_active
+             WHERE tk.key = %(key)s
+        ),
+        c AS (
+            INSERT INTO complaints_complaint ({", ".join(f'"{c}"' for c in columns)})
+            SELECT {copied} FROM complaints_complaint t, tok, unnest(%(external_ids)s::text[]) AS x(external_id)
+             WHERE t.id = %(template)s
+         RETURNING id
+        ),
+        a AS (
+            INSERT INTO audit_auditevent ({", ".join(f'"{c}"' for c in audit_columns)})
+            SELECT {audit_copied} FROM audit_auditevent e, c WHERE e.id = %(audit_template)s
+         RETURNING 1
+        )
+        SELECT count(*) FROM a
+    """  # column names from the models; values are parameters
+
+
+class BatchFloorView(APIView):
+    """``POST /bench/floor/batch/``: a batch body as the real batch intake gets it, parsed, and
+    its work orders written as plain rows by ``_batch_floor_sql``."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request):
+        orders = json.loads(request.body)["work_orders"]
+        complaint, event = _templates()
+        key = request.headers.get("Authorization", "").removeprefix("Token ")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _batch_floor_sql(),
+                {
+                    "key": key,
+                    "template": complaint,
+                    "audit_template": event,
+                    "external_ids": [order["external_id"] for order in orders],
+                },
+            )
+            written = cursor.fetchone()[0]
+        if not written:
+            return Response(status=status.HTTP_401_UNAUTHORIZED)
+        return Response({"written": written}, status=status.HTTP_200_OK)
+
+
 class PingView(APIView):
     """A trivial endpoint (no authentication, no database): the benchmark's baseline. Only in
     this URLconf: it is no route of the portal, nor part of its API schema."""
@@ -103,6 +166,7 @@ class PingView(APIView):
 
 urlpatterns = [
     path("bench/floor/intake/", IntakeFloorView.as_view()),
+    path("bench/floor/batch/", BatchFloorView.as_view()),
     path("api/v1/complaints/ping/", PingView.as_view()),
     *portal_urlpatterns,
 ]

@@ -37,6 +37,8 @@ from portal.accounts.scoping import PROVINCE_CODE, ensure_writable, get_visible_
 from portal.audit.services import audit_record, audit_record_many
 from portal.core import crypto
 from portal.core.api import ConflictError
+from portal.core.fields import EncryptedTextField
+from portal.core.seeding import copy_rows
 from portal.workdays.calendar import add_working_days
 
 S = Complaint.Status
@@ -138,7 +140,7 @@ def _check_submitter(*, actor, channel: str, intake_client: IntakeClient | None,
         raise PermissionDenied
 
 
-def complaint_submit(
+def _new_complaint(
     *,
     actor,
     channel: str,
@@ -163,12 +165,10 @@ def complaint_submit(
     volunteer: VolunteerSupervisor | None = None,
     intake_client: IntakeClient | None = None,
     received_at: dt.datetime | None = None,
-) -> tuple[Complaint, bool]:
-    """Register a complaint from any channel, route it and start its clock.
-
-    Returns ``(complaint, created)``: with an ``external_id`` (the 12328 work-order number) the
-    same (channel, external_id) sent again returns the complaint made the first time, created
-    False, and changes nothing (the unique constraint decides, also under concurrency)."""
+) -> Complaint:
+    """A checked, routed complaint with its clock started, not yet saved and without its
+    tracking number: what the single and the batch intake both write. ValidationError or
+    PermissionDenied when it may not be registered."""
     texts = {
         "subject": subject,
         "description": description,
@@ -208,8 +208,7 @@ def complaint_submit(
     id_number = crypto.normalise_id_number(id_number)
     staff = actor if getattr(actor, "is_authenticated", False) else None
 
-    complaint = Complaint(
-        tracking_number=next_tracking_numbers(1)[0],
+    return Complaint(
         channel=channel,
         external_id=external_id,
         intake_client=intake_client,
@@ -246,6 +245,28 @@ def complaint_submit(
         created_by=staff,
         updated_at=received_at,
     )
+
+
+def _submit_event(complaint: Complaint) -> dict:
+    """The audit entry of a registered complaint (for ``audit_record_many``)."""
+    changes = {name.removesuffix("_id"): [None, getattr(complaint, name)] for name in AUDITED_ON_SUBMIT}
+    changes["personal_data"] = [
+        None,
+        [name for name in ("complainant_name", "phone", "id_number", "plate") if getattr(complaint, name)],
+    ]
+    actor = complaint.created_by or (complaint.intake_client.user if complaint.intake_client_id else None)
+    return {"actor": actor, "action": "complaint.submit", "obj": complaint, "changes": changes}
+
+
+def complaint_submit(**fields) -> tuple[Complaint, bool]:
+    """Register a complaint from any channel, route it and start its clock (the fields of
+    ``_new_complaint``).
+
+    Returns ``(complaint, created)``: with an ``external_id`` (the 12328 work-order number) the
+    same (channel, external_id) sent again returns the complaint made the first time, created
+    False, and changes nothing (the unique constraint decides, also under concurrency)."""
+    complaint = _new_complaint(**fields)
+    complaint.tracking_number = next_tracking_numbers(1)[0]
     # The same work order sent twice: the unique (channel, external_id) refuses the second
     # insert and the first complaint is returned. The transaction is its own (a savepoint only
     # when a caller's transaction is open), so the insert, its audit event and COMMIT are all
@@ -253,26 +274,141 @@ def complaint_submit(
     try:
         with transaction.atomic():
             complaint.save(force_insert=True)
-            changes = {name.removesuffix("_id"): [None, getattr(complaint, name)] for name in AUDITED_ON_SUBMIT}
-            changes["personal_data"] = [
-                None,
-                [name for name in ("complainant_name", "phone", "id_number", "plate") if getattr(complaint, name)],
-            ]
-            audit_record(
-                actor=staff or (intake_client.user if intake_client else None),
-                action="complaint.submit",
-                obj=complaint,
-                changes=changes,
-            )
+            audit_record_many([_submit_event(complaint)])
             from complaints.tasks import complaint_flag_duplicates
 
             transaction.on_commit(lambda: complaint_flag_duplicates.delay(complaint.pk))
     except IntegrityError:
-        existing = Complaint.objects.filter(channel=channel, external_id=external_id).first() if external_id else None
+        external_id = complaint.external_id
+        existing = (
+            Complaint.objects.filter(channel=complaint.channel, external_id=external_id).first()
+            if external_id
+            else None
+        )
         if existing is None:
             raise
         return existing, False
     return complaint, True
+
+
+MAX_BATCH = 500  # work orders in one batch intake request
+
+
+@dataclass
+class BatchItem:
+    """One work order of a batch: ``created`` (a new complaint), ``existing`` (its external id
+    was sent before, in an earlier request or earlier in this batch: the first complaint is
+    returned, nothing changes) or ``rejected`` (``errors`` by field; nothing stored)."""
+
+    index: int
+    outcome: str
+    complaint: Complaint | None = None
+    errors: dict | None = None
+
+
+def complaint_submit_many(*, actor, intake_client: IntakeClient, items: Sequence[dict]) -> list[BatchItem]:
+    """The 12328 sync: up to ``MAX_BATCH`` work orders (each the fields of ``_new_complaint``
+    but ``channel``, which is the client's) with every guarantee of ``complaint_submit``:
+    checked, routed, deadlines set, one audit event each, idempotent per external id, one answer
+    per item. Valid items are written together (one INSERT of the complaints, one of their audit
+    events, one task that flags duplicates), in one transaction; an invalid item never stops
+    the others."""
+    if len(items) > MAX_BATCH:
+        raise ValidationError(_("一次最多提交 %(n)s 件工单。") % {"n": MAX_BATCH})
+    channel = intake_client.channel
+    results: list[BatchItem | None] = [None] * len(items)
+    fresh: list[tuple[int, Complaint]] = []
+    for index, item in enumerate(items):
+        try:
+            complaint = _new_complaint(actor=actor, intake_client=intake_client, channel=channel, **item)
+        except ValidationError as exc:
+            results[index] = BatchItem(index, "rejected", errors=_errors_of(exc))
+            continue
+        fresh.append((index, complaint))
+
+    # Idempotency, as for one work order: ids already stored, and an id repeated in the batch.
+    external_ids = {complaint.external_id for _i, complaint in fresh if complaint.external_id}
+    stored = (
+        {c.external_id: c for c in Complaint.objects.filter(channel=channel, external_id__in=external_ids)}
+        if external_ids
+        else {}
+    )
+    first_of: dict[str, int] = {}
+    repeats: list[tuple[int, int]] = []  # (index, index of the first item with its id)
+    writes: list[tuple[int, Complaint]] = []
+    for index, complaint in fresh:
+        external_id = complaint.external_id
+        if external_id in stored:
+            results[index] = BatchItem(index, "existing", complaint=stored[external_id])
+        elif external_id and external_id in first_of:
+            repeats.append((index, first_of[external_id]))
+        else:
+            if external_id:
+                first_of[external_id] = index
+            writes.append((index, complaint))
+
+    if writes:
+        _number(complaint for _i, complaint in writes)
+        try:
+            with transaction.atomic():
+                _copy_complaints([complaint for _i, complaint in writes])
+                audit_record_many([_submit_event(complaint) for _i, complaint in writes])
+                from complaints.tasks import complaint_flag_duplicates_many
+
+                pks = [complaint.pk for _i, complaint in writes]
+                transaction.on_commit(lambda: complaint_flag_duplicates_many.delay(pks))
+        except IntegrityError:
+            # Another request stored one of these external ids between the check and the
+            # insert: nothing of this write is kept; each item goes alone, each idempotent.
+            for index, _complaint in writes:
+                item = items[index]
+                complaint, created = complaint_submit(actor=actor, intake_client=intake_client, channel=channel, **item)
+                results[index] = BatchItem(index, "created" if created else "existing", complaint=complaint)
+        else:
+            for index, complaint in writes:
+                results[index] = BatchItem(index, "created", complaint=complaint)
+    for index, first in repeats:
+        results[index] = BatchItem(index, "existing", complaint=results[first].complaint)
+    return results
+
+
+def _number(complaints) -> None:
+    """Ids and tracking numbers for new complaints, from their sequences in one query."""
+    complaints = list(complaints)
+    year = timezone.localdate().year
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('complaints_complaint', 'id')), nextval('complaints_tracking_seq')"
+            " FROM generate_series(1, %s)",
+            [len(complaints)],
+        )
+        for complaint, (pk, number) in zip(complaints, cursor.fetchall(), strict=True):
+            complaint.pk = complaint.id = pk
+            complaint.tracking_number = f"TS{year}{number:08d}"
+            complaint._state.adding = False
+
+
+def _copy_complaints(complaints: list[Complaint]) -> None:
+    """Write numbered complaints with COPY: what ``bulk_create`` would write (each field's
+    ``pre_save``; encrypted fields through their own ``get_db_prep_save``), without compiling a
+    statement of 40 parameters per row. The unique (channel, external_id) still decides."""
+    fields = Complaint._meta.concrete_fields
+    prepared = [(f, not isinstance(f, EncryptedTextField)) for f in fields]
+    copy_rows(
+        Complaint,
+        [f.attname for f in fields],
+        (
+            [
+                f.pre_save(c, True) if plain else f.get_db_prep_save(f.pre_save(c, True), connection)
+                for f, plain in prepared
+            ]
+            for c in complaints
+        ),
+    )
+
+
+def _errors_of(exc: ValidationError) -> dict:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
 
 
 # --- who may do what -------------------------------------------------------------------------------

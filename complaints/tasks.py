@@ -27,6 +27,23 @@ def complaint_flag_duplicates(complaint_id: int) -> int | None:
     return flag(complaint_id=complaint_id)
 
 
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=300,
+    time_limit=330,
+)
+def complaint_flag_duplicates_many(complaint_ids: list[int]) -> int:
+    """The same for a batch intake's complaints, one message per batch; checking one again
+    (a retry) only rewrites its count."""
+    from complaints.services import complaint_flag_duplicates as flag
+
+    return sum(1 for complaint_id in complaint_ids if flag(complaint_id=complaint_id) is not None)
+
+
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=600, time_limit=660)
 def complaints_flag_unchecked() -> int:
     """The safety net for lost queue messages: complaints of the last two days never checked."""

@@ -23,6 +23,7 @@ from complaints.models import (
     ReturnRequest,
     Satisfaction,
 )
+from complaints.services import MAX_BATCH
 from complaints.transitions import MOVES
 from portal.core import crypto
 from portal.core.masking import mask_id_number, mask_name, mask_phone, mask_plate
@@ -143,6 +144,17 @@ class ComplaintIntakeSerializer(serializers.Serializer):
         if value > now + dt.timedelta(minutes=10) or value < now - dt.timedelta(days=366):
             raise serializers.ValidationError(_("登记时间应在一年以内且不晚于现在。"))
         return value
+
+
+class ComplaintBatchIntakeSerializer(serializers.Serializer):
+    """The 12328 sync: several work orders in one request (each checked on its own)."""
+
+    work_orders = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=MAX_BATCH,
+        help_text=_("工单列表，每件的字段与单件接入（ComplaintIntake）相同，一次最多 500 件。"),
+    )
 
 
 class ComplaintIntakeResultSerializer(serializers.Serializer):
@@ -391,3 +403,23 @@ class ComplaintTimelineEntrySerializer(serializers.Serializer):
 class ComplaintStatisticsQuerySerializer(serializers.Serializer):
     date_from = serializers.DateField(required=False, allow_null=True, default=None)
     date_to = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ComplaintBatchItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text=_("该工单在请求 work_orders 中的位置（从 0 开始）。"))
+    outcome = serializers.ChoiceField(
+        choices=[("created", "created"), ("existing", "existing"), ("rejected", "rejected")],
+        help_text=_("created 新登记；existing 该编号此前或本批中已提交，返回原投诉；rejected 未登记，见 errors。"),
+    )
+    external_id = serializers.CharField(allow_blank=True)
+    complaint = ComplaintIntakeResultSerializer(required=False, allow_null=True)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False, allow_null=True
+    )
+
+
+class ComplaintBatchResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = ComplaintBatchItemSerializer(many=True)

@@ -11,6 +11,7 @@ router.register("complaints", views.ComplaintViewSet, basename="complaint")
 
 urlpatterns = [
     path("complaints/intake/", views.IntakeView.as_view(), name="complaint-intake"),
+    path("complaints/intake/batch/", views.BatchIntakeView.as_view(), name="complaint-intake-batch"),
     path("complaints/statistics/", views.StatisticsView.as_view(), name="complaint-statistics"),
     *router.urls,
 ]

@@ -16,6 +16,7 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -121,6 +122,84 @@ class IntakeView(APIView):
         )
         result = s.ComplaintIntakeResultSerializer({**_intake_fields(complaint), "created": created}).data
         return Response(result, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class BatchIntakeView(APIView):
+    """POST up to 500 work orders at once: the 12328 platform's sync. Only intake clients
+    (their API token names the channel). Every work order is checked like a single intake and
+    answered on its own (``results``, in the request's order); the valid ones are stored
+    together. A body that is not a list of 1 to 500 objects is refused whole (400)."""
+
+    access_rule = AccessRule("signed_in")
+    permission_classes = [FollowsAccessRule]
+    # as the single intake; a signed-in person who is no intake client gets 404 on POST
+    authentication_classes = [IntakeTokenAuthentication, SessionAuthentication]
+
+    @extend_schema(
+        request=s.ComplaintBatchIntakeSerializer,
+        responses={200: s.ComplaintBatchResultSerializer},
+        summary="Submit up to 500 complaints at once (12328 sync)",
+    )
+    def post(self, request):
+        client = _intake_client_of(request.user)
+        if client is None:
+            record_denial(request, "not an intake client")
+            raise Http404
+        batch = s.ComplaintBatchIntakeSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        orders = batch.validated_data["work_orders"]
+        items, rejected = [], {}
+        categories = refdata().categories_by_code
+        # One serializer for every work order (as DRF's ListSerializer does): building its fields
+        # is most of what a serializer costs, and they are the same for each.
+        checker = s.ComplaintIntakeSerializer()
+        for index, order in enumerate(orders):
+            try:
+                data = dict(checker.run_validation(order))
+            except ValidationError as exc:
+                rejected[index] = exc.detail
+                continue
+            data.pop("channel", None)
+            if client.channel == "12328" and not data["external_id"]:
+                rejected[index] = {"external_id": [_("12328 工单必须提供工单编号。")]}
+                continue
+            code = data.pop("category")
+            if code and code not in categories:
+                rejected[index] = {"category": [_("问题类别代码不存在。")]}
+                continue
+            data["category"] = categories[code].id if code else None
+            items.append((index, data))
+        stored = services.complaint_submit_many(
+            actor=request.user, intake_client=client, items=[data for _index, data in items]
+        )
+        results = [
+            {
+                "index": index,
+                "outcome": "rejected",
+                "external_id": str(orders[index].get("external_id", ""))[:64],
+                "complaint": None,
+                "errors": errors,
+            }
+            for index, errors in rejected.items()
+        ]
+        for (index, data), item in zip(items, stored, strict=True):
+            results.append(
+                {
+                    "index": index,
+                    "outcome": item.outcome,
+                    "external_id": data["external_id"],
+                    "complaint": {**_intake_fields(item.complaint), "created": item.outcome == "created"}
+                    if item.complaint
+                    else None,
+                    "errors": item.errors,
+                }
+            )
+        results.sort(key=lambda result: result["index"])
+        counts = {
+            outcome: sum(1 for r in results if r["outcome"] == outcome)
+            for outcome in ("created", "existing", "rejected")
+        }
+        return Response(s.ComplaintBatchResultSerializer({**counts, "results": results}).data)
 
 
 def _intake_fields(complaint: Complaint) -> dict:

@@ -87,6 +87,7 @@ def audit_record_many(entries: Iterable[Mapping[str, Any]]) -> list[AuditEvent]:
     ends), so whatever writes an event, the chain stays one line."""
     request = context.current()
     now = timezone.now()
+    request_id, ip = (request.request_id, _ip(request.ip)) if request else ("", None)  # once per call
     events = []
     for entry in entries:
         obj = entry.get("obj")
@@ -102,8 +103,8 @@ def audit_record_many(entries: Iterable[Mapping[str, Any]]) -> list[AuditEvent]:
                 object_type=entry.get("object_type") or (obj._meta.label_lower if obj is not None else ""),
                 object_id=str(entry.get("object_id") or (obj.pk if obj is not None else "") or ""),
                 changes=_normalise(entry.get("changes") or {}),
-                request_id=request.request_id if request else "",
-                ip=_ip(request.ip) if request else None,
+                request_id=request_id,
+                ip=ip,
                 outcome=entry.get("outcome") or AuditEvent.Outcome.SUCCESS,
             )
         )
