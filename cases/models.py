@@ -444,7 +444,9 @@ class TransitionRequirement(models.Model):
         verbose_name_plural = _("办理条件")
         ordering = ["move", "check_code", "severity", "key_only"]
         constraints = [
-            models.UniqueConstraint(fields=["move", "check_code", "severity", "key_only"], name="transition_requirement_unique"),
+            models.UniqueConstraint(
+                fields=["move", "check_code", "severity", "key_only"], name="transition_requirement_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -208,7 +208,9 @@ def active_rules() -> list[Rule]:
     """Every active row (one query; a few dozen rows)."""
     return [
         Rule(*row)
-        for row in TransitionRequirement.objects.filter(active=True).values_list("move", "check_code", "severity", "key_only")
+        for row in TransitionRequirement.objects.filter(active=True).values_list(
+            "move", "check_code", "severity", "key_only"
+        )
     ]
 
 
@@ -267,9 +269,7 @@ def facts_from_parts(problem: Problem, parts: dict) -> Facts:
         ],
         progress_with_evidence=sum(1 for entry in parts["progress"] if entry.files.all()),
         verifications=[
-            (v.method, len(v.files.all()))
-            for v in parts["verifications"]
-            if v.result == Verification.Result.PENDING
+            (v.method, len(v.files.all())) for v in parts["verifications"] if v.result == Verification.Result.PENDING
         ],
     )
 

@@ -71,6 +71,61 @@ def next_problem_codes(count: int, *, year: int | None = None) -> list[str]:
         return [f"WT{year}-{value:07d}" for (value,) in cursor.fetchall()]
 
 
+# --- history written in bulk (seed, ledger import) -------------------------------------------
+
+EVENT_COLUMNS = (
+    "seq",
+    "prev_hash",
+    "hash",
+    "occurred_at",
+    "actor_id",
+    "actor_username",
+    "actor_roles",
+    "actor_region",
+    "action",
+    "object_type",
+    "object_id",
+    "changes",
+    "request_id",
+    "outcome",
+)
+
+
+def problem_events_copy(events: Iterable[tuple]) -> int:
+    """The audit events of problems written in bulk, each at its own time: ``(occurred_at,
+    actor or None, action, problem id, changes)``. One COPY; the database's chain trigger
+    numbers and hashes every event as it does for ``audit_record``. Call it in the transaction
+    that writes the problems (the seed's, the import's)."""
+    from portal.audit.models import AuditEvent
+    from portal.core.seeding import copy_rows
+
+    actors: dict = {}
+
+    def fields(actor) -> tuple:
+        key = getattr(actor, "pk", None)
+        if key not in actors:
+            if actor is None:
+                actors[key] = (None, "system", "", "")
+            else:
+                actors[key] = (
+                    actor.pk,
+                    actor.get_username(),
+                    ",".join(getattr(actor, "roles", []) or []),
+                    actor.region_id or "",
+                )
+        return actors[key]
+
+    object_type = Problem._meta.label_lower
+    return copy_rows(
+        AuditEvent,
+        EVENT_COLUMNS,
+        (
+            (0, "", "", at, *fields(actor), action, object_type, str(problem_id), changes, "", "success")
+            for at, actor, action, problem_id, changes in events
+        ),
+    )
+
+
 # --- registration --------------------------------------------------------------------------
 
 
@@ -389,11 +444,16 @@ def plan_set(
     )
     # A milestone kept with the same title keeps its completion date: revising the plan does not
     # undo work already reported as done.
-    kept = {title: (done_on, explanation) for title, done_on, explanation in plan.milestones.values_list("title", "done_on", "explanation")}
+    kept = {
+        title: (done_on, explanation)
+        for title, done_on, explanation in plan.milestones.values_list("title", "done_on", "explanation")
+    }
     plan.milestones.all().delete()
     Milestone.objects.bulk_create(
         [
-            Milestone(plan=plan, title=t, due_on=d, done_on=kept.get(t, (None, ""))[0], explanation=kept.get(t, (None, ""))[1])
+            Milestone(
+                plan=plan, title=t, due_on=d, done_on=kept.get(t, (None, ""))[0], explanation=kept.get(t, (None, ""))[1]
+            )
             for t, d in milestones
         ]
     )

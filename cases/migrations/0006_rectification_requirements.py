@@ -6,98 +6,137 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0005_problem_figure_table_from_dashboards'),
+        ("cases", "0005_problem_figure_table_from_dashboards"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TransitionRequirement',
+            name="TransitionRequirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('move', models.CharField(max_length=16, verbose_name='办理操作')),
-                ('check_code', models.CharField(max_length=32, verbose_name='条件')),
-                ('severity', models.CharField(blank=True, choices=[('general', '一般'), ('serious', '较重'), ('grave', '严重')], help_text='留空：所有严重程度', max_length=8, verbose_name='严重程度')),
-                ('key_only', models.BooleanField(default=False, verbose_name='仅限重点问题')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("move", models.CharField(max_length=16, verbose_name="办理操作")),
+                ("check_code", models.CharField(max_length=32, verbose_name="条件")),
+                (
+                    "severity",
+                    models.CharField(
+                        blank=True,
+                        choices=[("general", "一般"), ("serious", "较重"), ("grave", "严重")],
+                        help_text="留空：所有严重程度",
+                        max_length=8,
+                        verbose_name="严重程度",
+                    ),
+                ),
+                ("key_only", models.BooleanField(default=False, verbose_name="仅限重点问题")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),
             ],
             options={
-                'verbose_name': '办理条件',
-                'verbose_name_plural': '办理条件',
-                'ordering': ['move', 'check_code', 'severity', 'key_only'],
+                "verbose_name": "办理条件",
+                "verbose_name_plural": "办理条件",
+                "ordering": ["move", "check_code", "severity", "key_only"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='verification',
-            name='verification_fail_has_deadline',
+            model_name="verification",
+            name="verification_fail_has_deadline",
         ),
         migrations.AddField(
-            model_name='evidence',
-            name='verification',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='files', to='cases.verification'),
+            model_name="evidence",
+            name="verification",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="files",
+                to="cases.verification",
+            ),
         ),
         migrations.AddField(
-            model_name='milestone',
-            name='explanation',
-            field=models.TextField(blank=True, verbose_name='未完成说明'),
+            model_name="milestone",
+            name="explanation",
+            field=models.TextField(blank=True, verbose_name="未完成说明"),
         ),
         migrations.AddField(
-            model_name='problemfigure',
-            name='closed_unverified',
+            model_name="problemfigure",
+            name="closed_unverified",
             field=models.PositiveIntegerField(db_default=0, default=0),
         ),
         migrations.AddField(
-            model_name='verification',
-            name='concluded_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='作出结论时间'),
+            model_name="verification",
+            name="concluded_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="作出结论时间"),
         ),
         migrations.AddField(
-            model_name='verification',
-            name='findings',
-            field=models.TextField(blank=True, verbose_name='核查发现'),
+            model_name="verification",
+            name="findings",
+            field=models.TextField(blank=True, verbose_name="核查发现"),
         ),
         migrations.AddField(
-            model_name='verification',
-            name='method',
-            field=models.CharField(blank=True, choices=[('desk', '书面核查'), ('onsite', '实地核查'), ('unannounced', '暗访复查')], max_length=12, verbose_name='核查方式'),
+            model_name="verification",
+            name="method",
+            field=models.CharField(
+                blank=True,
+                choices=[("desk", "书面核查"), ("onsite", "实地核查"), ("unannounced", "暗访复查")],
+                max_length=12,
+                verbose_name="核查方式",
+            ),
         ),
         migrations.AddField(
-            model_name='verification',
-            name='verified_on',
-            field=models.DateField(blank=True, null=True, verbose_name='核查日期'),
+            model_name="verification",
+            name="verified_on",
+            field=models.DateField(blank=True, null=True, verbose_name="核查日期"),
         ),
         migrations.AddField(
-            model_name='verification',
-            name='verifiers',
-            field=models.CharField(blank=True, max_length=200, verbose_name='核查人员'),
+            model_name="verification",
+            name="verifiers",
+            field=models.CharField(blank=True, max_length=200, verbose_name="核查人员"),
         ),
         migrations.AlterField(
-            model_name='verification',
-            name='note',
-            field=models.TextField(blank=True, verbose_name='核查意见'),
+            model_name="verification",
+            name="note",
+            field=models.TextField(blank=True, verbose_name="核查意见"),
         ),
         migrations.AlterField(
-            model_name='verification',
-            name='result',
-            field=models.CharField(choices=[('pending', '已核查，待结论'), ('passed', '通过，予以销号'), ('failed', '未通过，退回整改')], max_length=8, verbose_name='核查结果'),
+            model_name="verification",
+            name="result",
+            field=models.CharField(
+                choices=[("pending", "已核查，待结论"), ("passed", "通过，予以销号"), ("failed", "未通过，退回整改")],
+                max_length=8,
+                verbose_name="核查结果",
+            ),
         ),
         migrations.AddIndex(
-            model_name='verification',
-            index=models.Index(condition=models.Q(('result', 'pending')), fields=['problem'], name='verification_pending_idx'),
+            model_name="verification",
+            index=models.Index(
+                condition=models.Q(("result", "pending")), fields=["problem"], name="verification_pending_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='verification',
-            constraint=models.CheckConstraint(condition=models.Q(('result__in', ['passed', 'pending']), ('new_deadline__isnull', False), _connector='OR'), name='verification_fail_has_deadline'),
+            model_name="verification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("result__in", ["passed", "pending"]), ("new_deadline__isnull", False), _connector="OR"
+                ),
+                name="verification_fail_has_deadline",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='verification',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('result', 'pending'), _negated=True), models.Q(models.Q(('method', ''), _negated=True), ('verified_on__isnull', False)), _connector='OR'), name='verification_record_complete'),
+            model_name="verification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("result", "pending"), _negated=True),
+                    models.Q(models.Q(("method", ""), _negated=True), ("verified_on__isnull", False)),
+                    _connector="OR",
+                ),
+                name="verification_record_complete",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transitionrequirement',
-            constraint=models.UniqueConstraint(fields=('move', 'check_code', 'severity', 'key_only'), name='transition_requirement_unique'),
+            model_name="transitionrequirement",
+            constraint=models.UniqueConstraint(
+                fields=("move", "check_code", "severity", "key_only"), name="transition_requirement_unique"
+            ),
         ),
     ]

@@ -301,7 +301,9 @@ def test_transitions_through_the_api(people, units):
     assert submit["ready"] is False
     expected = ["plan_measures", "plan_route_map", "plan_milestones", "progress_evidence"]
     assert [item["code"] for item in submit["unmet"]] == expected
-    refused = county.post(detail(problem, "transition/"), {"move": "submit", "expected_version": version}, format="json")
+    refused = county.post(
+        detail(problem, "transition/"), {"move": "submit", "expected_version": version}, format="json"
+    )
     assert refused.status_code == 409
     answer = refused.json()
     assert answer["code"] == "requirements_unmet" and [item["code"] for item in answer["unmet"]] == expected

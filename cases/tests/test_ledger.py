@@ -24,6 +24,7 @@ from cases.tasks import ledger_import_run
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
 from portal.core.seeding import SeedContext
+from portal.accounts import seed as accounts_seed
 from portal.regions import seed as regions_seed
 from portal.regions.models import EnforcementDomain, Region, Unit
 
@@ -621,19 +622,67 @@ def seed_context(scale: str, seed: int) -> SeedContext:
 def test_the_small_seed_covers_every_state_in_the_demo_regions_and_is_idempotent():
     ctx = seed_context("small", 1)
     regions_seed.seed(ctx)
+    accounts_seed.seed(ctx)
     cases_seed.seed(ctx)
     problems = Problem.objects.all()
     assert problems.count() == 40
     assert set(problems.values_list("region_id", flat=True)) == {"410100", "410300", "410105", "410122", "410303"}
     assert set(problems.values_list("status", flat=True)) == set(Problem.Status.values)
     assert problems.overdue().exists()
+    events = AuditEvent.objects.filter(object_type="cases.problem")
+    history_count = events.count()
     cases_seed.seed(seed_context("small", 2))
-    assert Problem.objects.count() == 40
+    assert Problem.objects.count() == 40 and events.count() == history_count
+
+
+def test_every_seeded_problem_has_the_history_of_its_state_and_meets_the_rules(settings, tmp_path):
+    from cases import requirements
+    from cases.selectors import problem_detail_parts
+
+    settings.MEDIA_ROOT = tmp_path
+    ctx = seed_context("small", 3)
+    regions_seed.seed(ctx)
+    accounts_seed.seed(ctx)
+    cases_seed.seed(ctx)
+    expected = {
+        "registered": ["problem.register"],
+        "assigned": ["problem.register", "problem.assign"],
+        "rectifying": ["problem.register", "problem.assign", "problem.start"],
+        "submitted": ["problem.register", "problem.assign", "problem.start", "problem.submit"],
+        "closed": ["problem.register", "problem.assign", "problem.start", "problem.submit", "problem.verify_pass"],
+    }
+    moves = set(expected["closed"])
+    legacy = 0
+    for problem in Problem.objects.all():
+        actions = list(
+            AuditEvent.objects.filter(object_type="cases.problem", object_id=str(problem.pk))
+            .order_by("seq")
+            .values_list("action", "occurred_at")
+        )
+        assert [a for a, _at in actions if a in moves] == expected[problem.status], problem.status
+        times = [at for _a, at in actions]
+        assert times == sorted(times) and times[0] == problem.created_at
+        if problem.status in ("submitted", "closed"):
+            assert requirements.unmet(problem, "submit") == []
+        if problem.status == "closed":
+            assert problem.verifications.filter(result="passed").exists()
+            recorded = problem.verifications.exclude(method="")
+            if recorded.exists():
+                assert recorded.get().files.count() == 1
+                if problem.is_key or problem.severity == "grave":
+                    assert recorded.get().method == "onsite"
+            else:
+                legacy += 1
+                assert not problem_detail_parts(problem)["closed_verified"]
+    assert Problem.objects.filter(status="closed").count() > legacy  # most closings were verified
+    problem = Problem.objects.filter(status="submitted").first()
+    assert problem.evidence.first().file.read()[:4] == b"\x89PNG"
 
 
 def test_the_large_seed_generator_spreads_states_deadlines_and_counties():
     ctx = seed_context("large", 7)
     regions_seed.seed(ctx)
+    accounts_seed.seed(ctx)
     counties = list(Region.objects.filter(level="county").values_list("code", "name"))
     n = 4 * len(counties)
     assert cases_seed.seed_problems(ctx, counties, n) == n

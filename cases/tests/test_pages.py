@@ -783,7 +783,10 @@ def test_the_panel_lists_what_is_missing_and_submitting_and_closing_ask_for_conf
     confirm = text(city.get(url, {"move": "verify_pass"}))
     assert "确认：核查通过并销号" in confirm and "现场查看，点位已撤除" in confirm and "实地核查" in confirm
     problem.refresh_from_db()
-    assert city.post(url, {"move": "verify_pass", "expected_version": problem.version, "confirmed": "on"}).status_code == 302
+    assert (
+        city.post(url, {"move": "verify_pass", "expected_version": problem.version, "confirmed": "on"}).status_code
+        == 302
+    )
     problem.refresh_from_db()
     assert problem.status == "closed"
     timeline = text(city.get(detail_url))

@@ -379,9 +379,7 @@ def test_the_rules_are_data_an_administrator_tunes_per_severity(people, unit):
     general = _rectifying(people, unit)
     serious = _rectifying(people, unit, severity=Problem.Severity.SERIOUS)
     for problem in (general, serious):
-        services.plan_set(
-            actor=county, problem=problem, measures="措施", milestones=[("排查", timezone.localdate())]
-        )
+        services.plan_set(actor=county, problem=problem, measures="措施", milestones=[("排查", timezone.localdate())])
         services.milestone_done(actor=county, problem=problem, milestone_id=problem.plan.milestones.get().pk)
     assert services.problem_transition(actor=county, problem_id=general.pk, move="submit").status == "submitted"
     with pytest.raises(RequirementsUnmet) as refused:
