@@ -21,10 +21,10 @@ from cases.imports import LedgerFileError, ledger_import
 from cases.models import Category, ImportJob, Problem
 from cases.resources import LEDGER_COLUMNS, ProblemResource, ledger_export
 from cases.tasks import ledger_import_run
+from portal.accounts import seed as accounts_seed
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
 from portal.core.seeding import SeedContext
-from portal.accounts import seed as accounts_seed
 from portal.regions import seed as regions_seed
 from portal.regions.models import EnforcementDomain, Region, Unit
 
@@ -258,6 +258,13 @@ def test_valid_only_writes_the_valid_rows_and_reports_the_rest(people, tmp_path)
         "written": 2,
         "codes": None,
     }
+    # Each problem has its own history, as if registered (and assigned) on the page.
+    for problem, expected in zip(problems, (["problem.register"], ["problem.register", "problem.assign"]), strict=True):
+        events = AuditEvent.objects.filter(object_type="cases.problem", object_id=str(problem.pk)).order_by("seq")
+        assert list(events.values_list("action", flat=True)) == expected
+        assert {e.actor_username for e in events} == {"county"}
+    assign = AuditEvent.objects.get(action="problem.assign", object_id=str(problems[1].pk))
+    assert assign.changes["deadline"] == [None, "2030-06-30"]
 
 
 def test_all_or_nothing_writes_nothing_when_one_row_is_bad(people, tmp_path):
