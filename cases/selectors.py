@@ -80,6 +80,7 @@ class ProblemFilter(django_filters.FilterSet):
     """The list's filters, shared by the page and the API (``?region=&status=&category=...``)."""
 
     OVERDUE_CHOICES = (("yes", _("已逾期")), ("no", _("未逾期")))
+    UNVERIFIED_CHOICES = (("yes", _("销号无核查记录")),)
 
     q = django_filters.CharFilter(method="filter_q", label=_("编号或标题"), max_length=64)
     # Region and category are matched inside the list's own query (no lookup of the chosen
@@ -97,10 +98,24 @@ class ProblemFilter(django_filters.FilterSet):
     deadline_to = django_filters.DateFilter(field_name="deadline", lookup_expr="lte", label=_("期限止"))
     is_key = django_filters.BooleanFilter(label=_("重点问题"))
     unit = django_filters.NumberFilter(field_name="unit_id", label=_("责任单位ID"))
+    unverified = django_filters.ChoiceFilter(
+        choices=UNVERIFIED_CHOICES, method="filter_unverified", label=_("已销号但没有核查记录")
+    )
 
     class Meta:
         model = Problem
-        fields = ["q", "region", "status", "category", "overdue", "deadline_from", "deadline_to", "is_key", "unit"]
+        fields = [
+            "q",
+            "region",
+            "status",
+            "category",
+            "overdue",
+            "deadline_from",
+            "deadline_to",
+            "is_key",
+            "unit",
+            "unverified",
+        ]
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -115,6 +130,11 @@ class ProblemFilter(django_filters.FilterSet):
 
     def filter_category(self, queryset, name, category_id):
         return queryset.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
+
+    def filter_unverified(self, queryset, name, value):
+        from cases.figures import closed_unverified_q
+
+        return queryset.filter(closed_unverified_q()) if value == "yes" else queryset
 
     def filter_overdue(self, queryset, name, value):
         overdue = Q(status__in=Problem.OPEN_STATES, deadline__lt=timezone.localdate())

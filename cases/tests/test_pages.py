@@ -805,3 +805,34 @@ def test_a_milestone_may_be_explained_instead_of_done(people, units):
     milestone.refresh_from_db()
     assert milestone.explanation == "制度由市局统一制定" and milestone.done_on is None
     assert client_for(people["county_b"]).post(url, {"milestone": milestone.pk, "explanation": "x"}).status_code == 404
+
+
+def test_closings_without_a_verification_record_are_counted_on_the_dashboard(people, units):
+    from cases.models import TransitionRequirement
+    from portal.dashboards import selectors as dashboards
+    from portal.dashboards.services import figures_refresh
+
+    county, city = people["county"], people["city"]
+
+    def close(title, *, record):
+        problem = register(county, units["a"], title=title)
+        move(city, problem, "assign")
+        move(county, problem, "start")
+        rectify(county, problem)
+        move(county, problem, "submit")
+        if record:
+            verify(city, problem)
+        return move(city, problem, "verify_pass")
+
+    verified = close("核查后销号", record=True)
+    TransitionRequirement.objects.filter(move="verify_pass").update(active=False)  # an old rule set
+    unverified = close("未经核查销号", record=False)
+    figures_refresh()
+    board = dashboards.dashboard(city, dashboards.scope_own(city))
+    assert board.named["problems.closed_unverified"].value == 1
+    kpi = next(k for s in board.sections if s.key == "problems" for k in s.kpis if str(k.label) == "销号无核查记录")
+    assert kpi.num.value == 1 and "unverified=yes" in kpi.num.url
+    listing = text(client_for(city).get(kpi.num.url))
+    assert unverified.code in listing and verified.code not in listing
+    page = text(client_for(city).get(reverse("cases:detail", kwargs={"pk": unverified.pk})))
+    assert 'id="closed-unverified"' in page
