@@ -47,8 +47,16 @@ class RectificationArchive(DocumentType):
 
 
 def _build(writer, problem: Problem) -> None:
+    from cases.selectors import ACTION_LABELS, change_summary
+
     writer.heading(_("问题整治档案"), level=0)
     writer.paragraph(f"{problem.code}  {problem.title}")
+    verifications = list(problem.verifications.select_related("verifier").prefetch_related("files"))
+    verified = any(v.is_record and v.result == v.Result.PASSED for v in verifications)
+    if problem.status == Problem.Status.CLOSED and not verified:
+        writer.paragraph(
+            _("【注意】该问题销号时没有核查记录（核查方式、日期、人员、发现），整改是否到位未经记录的核查确认。")
+        )
 
     writer.heading(_("一、基本情况"), level=1)
     writer.table(
@@ -80,8 +88,8 @@ def _build(writer, problem: Problem) -> None:
     if plan and plan.route_map:
         writer.paragraph(plan.route_map)
     writer.table(
-        [_("时间节点"), _("计划完成"), _("实际完成")],
-        [[m.title, m.due_on, m.done_on or ""] for m in (plan.milestones.all() if plan else [])],
+        [_("时间节点"), _("计划完成"), _("实际完成"), _("未完成说明")],
+        [[m.title, m.due_on, m.done_on or "", m.explanation] for m in (plan.milestones.all() if plan else [])],
     )
 
     writer.heading(_("三、整改进展"), level=1)
@@ -94,9 +102,18 @@ def _build(writer, problem: Problem) -> None:
     )
 
     writer.heading(_("四、佐证材料清单"), level=1)
+
+    def evidence_of(e) -> str:
+        if e.verification_id:
+            return _("核查")
+        return _("整改进展") if e.progress_id else ""
+
     writer.table(
-        [_("文件名"), _("类型"), _("大小（字节）"), _("SHA-256"), _("上传时间")],
-        [[e.original_name, e.content_type, e.size, e.sha256, _local(e.uploaded_at)] for e in problem.evidence.all()],
+        [_("文件名"), _("类型"), _("大小（字节）"), _("SHA-256"), _("上传时间"), _("所属")],
+        [
+            [e.original_name, e.content_type, e.size, e.sha256, _local(e.uploaded_at), evidence_of(e)]
+            for e in problem.evidence.all()
+        ],
     )
 
     writer.heading(_("五、延期申请"), level=1)
@@ -117,15 +134,18 @@ def _build(writer, problem: Problem) -> None:
 
     writer.heading(_("六、核查情况"), level=1)
     writer.table(
-        [_("核查时间"), _("核查人"), _("结果"), _("意见")],
+        [_("核查日期"), _("核查方式"), _("核查人员"), _("核查发现"), _("佐证材料"), _("结果"), _("意见")],
         [
             [
-                _local(v.created_at),
-                v.verifier.get_full_name() or v.verifier.get_username(),
+                v.verified_on or _local(v.created_at),
+                v.get_method_display() if v.method else _("（无核查记录）"),
+                v.verifiers or v.verifier.get_full_name() or v.verifier.get_username(),
+                v.findings,
+                "、".join(f.original_name for f in v.files.all()),
                 v.get_result_display(),
                 v.note,
             ]
-            for v in problem.verifications.select_related("verifier")
+            for v in verifications
         ],
     )
 
@@ -138,11 +158,29 @@ def _build(writer, problem: Problem) -> None:
         ],
     )
 
-    writer.heading(_("八、操作记录"), level=1)
-    events = AuditEvent.objects.filter(object_type="cases.problem", object_id=str(problem.pk)).order_by("seq")
+    writer.heading(_("八、办理时间线"), level=1)
+    events = (
+        AuditEvent.objects.filter(object_type="cases.problem", object_id=str(problem.pk))
+        .select_related("actor")
+        .order_by("occurred_at", "seq")
+    )
+
+    def who(e) -> str:
+        return (e.actor.get_full_name() or e.actor.get_username()) if e.actor else e.actor_username
+
     writer.table(
         [_("时间"), _("操作人"), _("操作"), _("内容")],
-        [[_local(e.occurred_at), e.actor_username, e.action, e.changes] for e in events],
+        [
+            [
+                _local(e.occurred_at),
+                who(e),
+                str(ACTION_LABELS.get(e.action, e.action)),
+                "；".join(f"{label}：{text}" for label, text in change_summary(e.changes or {}))
+                if e.action != "problem.register"
+                else "",
+            ]
+            for e in events
+        ],
     )
 
     writer.paragraph("")

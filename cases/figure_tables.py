@@ -38,6 +38,7 @@ class ProblemFigure(FigureTable):
     closed = count_field()
     closed_on_time = count_field()
     closed_month = count_field()
+    closed_unverified = count_field()  # closed without a recorded verification
     opinion = count_field()
     conflict = count_field()
     accountable = count_field()

@@ -18,6 +18,10 @@ Problems (by the problem's region and responsible unit)
 - closed (12m) and **closed on time** (12m): problems closed (销号) in the window, and those of
   them closed on or before their deadline; **on-time rectification rate** = on time / closed;
 - closed this month: problems closed since the first day of today's month.
+- **closed without a verification record**: problems closed (any time) with no passed
+  verification that records how it was verified (method and date) — closings from before
+  verifications were recorded, or made under rules tuned to ask for none (§6: rectification
+  really done). Named ``problems.closed_unverified``; the list's ``unverified=yes``.
 
 Accountability (追责问责, by the problem's region and the unit of the person): person-times
 decided (``decided_on``) in the window, by measure.
@@ -36,14 +40,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.models import Accountability, Category, Problem, ProblemFigure
+from cases.models import Accountability, Category, Problem, ProblemFigure, Verification
 from portal.accounts.capabilities import Cap, has_cap
 from portal.dashboards import charts
 from portal.dashboards.period import Period
@@ -121,6 +125,12 @@ def problem_closed_q(since) -> Q:
 ON_TIME = Q(closed_at__date__lte=F("deadline"))
 
 
+def closed_unverified_q() -> Q:
+    """Closed, and no passed verification records how it was verified (method and date)."""
+    recorded = Verification.objects.filter(problem=OuterRef("pk"), result=Verification.Result.PASSED).exclude(method="")
+    return Q(status=PS.CLOSED) & ~Exists(recorded)
+
+
 def problem_measures(period: Period, conflict_id: int | None) -> dict:
     """Everything a unit's problems contribute to the totals and the three zeros."""
     found = Q(found_on__gte=period.window_start)
@@ -131,6 +141,7 @@ def problem_measures(period: Period, conflict_id: int | None) -> dict:
         "closed": Count("id", filter=closed),
         "closed_on_time": Count("id", filter=closed & ON_TIME),
         "closed_month": Count("id", filter=problem_closed_q(period.month_start)),
+        "closed_unverified": Count("id", filter=closed_unverified_q()),
         "opinion": Count("id", filter=found & Q(source__in=OPINION_SOURCES)),
         "conflict": Count("id", filter=found & in_class(conflict_id) & Q(source__in=CONFLICT_PROBLEM_SOURCES)),
     }
@@ -191,6 +202,12 @@ class ProblemFigures(FigureSet):
         NamedFigure("problems.overdue", gettext_lazy("逾期未整改问题"), "count", lambda t: t["problems"]["overdue"]),
         NamedFigure(
             "problems.key_overdue", gettext_lazy("逾期重点问题"), "count", lambda t: t["problems"]["key_overdue"]
+        ),
+        NamedFigure(
+            "problems.closed_unverified",
+            gettext_lazy("销号无核查记录的问题"),
+            "count",
+            lambda t: t["problems"]["closed_unverified"],
         ),
         NamedFigure(
             "accountability.duty_crime",
@@ -292,6 +309,12 @@ class ProblemFigures(FigureSet):
                         _("重点问题在办 %(open)s 个") % {"open": f"{p['key_open']:,}"},
                         tone="warning",
                     ),
+                    Kpi(
+                        _("销号无核查记录"),
+                        Num(p["closed_unverified"], link(unverified="yes")),
+                        _("已销号但没有记录核查方式、日期的问题"),
+                        tone="warning",
+                    ),
                 ],
             )
         )
@@ -364,6 +387,10 @@ class ProblemFigures(FigureSet):
         board.definitions += [
             (_("逾期未整改"), _("未销号（已登记、已交办、整改中、待核查）且整改期限早于统计日的问题。")),
             (_("按期整改率"), _("近12个月销号的问题中，在整改期限当日或之前销号的比例。")),
+            (
+                _("销号无核查记录"),
+                _("已销号、但没有一条记录了核查方式和日期的通过核查的问题（含核查记录制度实行前的销号）。"),
+            ),
         ]
 
     def zero_parts_of(self, board: Board, figures: Counter, link) -> list[ZeroPart]:

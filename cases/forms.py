@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import selectors
-from cases.models import Accountability, Problem
+from cases.models import Accountability, Problem, Verification
 from portal.regions.models import EnforcementDomain
 
 OUT_OF_SCOPE = _("所选区划或单位不在您的管辖范围内，或不存在。")
@@ -140,6 +140,8 @@ class TransitionForm(PortalForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     new_deadline = forms.DateField(label=_("新整改期限"), widget=DateInput(), required=False)
+    # Set by the confirmation page of moves that ask for one (submit, verify_pass).
+    confirmed = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
 
 def transition_form(move, problem, data=None) -> TransitionForm:
@@ -182,6 +184,26 @@ class ProgressForm(PortalForm):
         required=False,
         help_text=_("可选多个文件：图片（JPG、PNG）、PDF、Word、Excel；类型按文件内容检查。"),
     )
+
+
+class VerificationForm(PortalForm):
+    id_prefix = "verif"
+
+    method = forms.ChoiceField(label=_("核查方式"), choices=Verification.Method.choices, widget=forms.RadioSelect)
+    verified_on = forms.DateField(label=_("核查日期"), widget=DateInput())
+    verifiers = forms.CharField(label=_("核查人员"), max_length=200, help_text=_("多人以顿号分隔"))
+    findings = forms.CharField(label=_("核查发现"), widget=forms.Textarea(attrs={"rows": 4}))
+    files = MultipleFileField(
+        label=_("核查佐证材料"),
+        required=False,
+        help_text=_("现场照片、核查笔录等：图片（JPG、PNG）、PDF、Word、Excel。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("verified_on", timezone.localdate())
+        self.fields["verified_on"].widget.attrs["max"] = timezone.localdate().isoformat()
 
 
 class PlanForm(PortalForm):

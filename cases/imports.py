@@ -13,7 +13,11 @@ written in one transaction with COPY, never a save() per row.
    others; ``all_or_nothing`` writes nothing unless every row is valid. Either way one
    transaction: COPY of the rows plus one ``problem.import`` audit event with the counts.
    Blank codes get numbers from ``next_problem_codes``; a row with a deadline is ``assigned``,
-   one without is ``registered``.
+   one without is ``registered``. Each problem written gets its own history like one registered
+   on the page: a ``problem.register`` event and, when assigned, a ``problem.assign`` event with
+   its deadline (``cases.services.problem_events_copy``, one COPY); the assignment obeys the
+   workflow's rules (``cases.requirements``) like any move — a row whose assignment the rules
+   hold back is written as registered.
 
 Uploads become ``ImportJob`` rows (``import_job_create``): a file of up to ``INLINE_MAX_ROWS``
 rows is checked during the request, a larger one by the Celery task ``ledger_import_run``,
@@ -37,6 +41,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import requirements
 from cases.models import Category, ImportJob, Problem
 from cases.resources import (
     HEADER_OF,
@@ -46,14 +51,14 @@ from cases.resources import (
     YesNoWidget,
     parse_ledger_date,
 )
-from cases.services import next_problem_codes
+from cases.services import next_problem_codes, problem_events_copy
 from portal.accounts.capabilities import Cap, has_cap
 from portal.accounts.scoping import OutOfScope, get_visible_or_404, is_province_wide
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.core.api import ConflictError
 from portal.core.exports import FORMULA_PREFIXES
-from portal.core.seeding import copy_rows
+from portal.core.seeding import copy_rows, reserve_ids
 from portal.core.text import clean_text
 from portal.imports.xlsx import (
     MAX_UPLOAD_BYTES,
@@ -104,6 +109,7 @@ ROW_FIELDS = (
     "found_on",
 )
 COPY_COLUMNS = (
+    "id",
     *ROW_FIELDS,
     "deadline_version",
     "deadline_provisional",
@@ -559,17 +565,38 @@ def ledger_import(
         now = timezone.now()
         constants = (1, False, 1, actor.pk, now, now)
         first = last = None
+        ids = iter(reserve_ids(Problem, len(report.rows)))
+        rules = requirements.active_rules()
+        status_at = ROW_FIELDS.index("status")
+        severity_at, key_at = ROW_FIELDS.index("severity"), ROW_FIELDS.index("is_key")
+        deadline_at = ROW_FIELDS.index("deadline")
+        assigned = Problem.Status.ASSIGNED
+        history: list[tuple] = []
 
         def copy_source():
             nonlocal first, last
             for _number, values in report.rows:
+                pk = next(ids)
                 code = values[0] or next(fresh)
                 first = first or code
                 last = code
-                yield (code, *values[1:], *constants)
+                row = (code, *values[1:])
+                history.append((now, actor, "problem.register", pk, {}))
+                if row[status_at] == assigned:
+                    facts = requirements.Facts(problem_id=pk, severity=row[severity_at], is_key=row[key_at])
+                    if requirements.unmet_of(rules, "assign", facts):
+                        row = (*row[:status_at], Problem.Status.REGISTERED, *row[status_at + 1 :])
+                    else:
+                        changes = {
+                            "status": ["registered", "assigned"],
+                            "deadline": [None, row[deadline_at].isoformat()],
+                        }
+                        history.append((now, actor, "problem.assign", pk, changes))
+                yield (pk, *row, *constants)
 
         outcome.written = copy_rows(Problem, COPY_COLUMNS, copy_source())
         outcome.codes = (first, last)
+        problem_events_copy(history)
         audit_record(
             actor=actor,
             action="problem.import",

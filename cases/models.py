@@ -266,6 +266,8 @@ class Milestone(models.Model):
     title = models.CharField(_("节点"), max_length=200)
     due_on = models.DateField(_("计划完成日期"))
     done_on = models.DateField(_("实际完成日期"), null=True, blank=True)
+    # Why a milestone not done is no obstacle to submitting (a change of plan, a step overtaken).
+    explanation = models.TextField(_("未完成说明"), blank=True)
 
     class Meta:
         verbose_name = _("时间节点")
@@ -339,6 +341,10 @@ class Evidence(models.Model):
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="evidence")
     progress = models.ForeignKey(ProgressEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="files")
+    # Evidence of a verification (photos of the site, the written check's papers).
+    verification = models.ForeignKey(
+        "Verification", null=True, blank=True, on_delete=models.SET_NULL, related_name="files"
+    )
     file = models.FileField(_("文件"), upload_to="evidence/%Y/%m/")
     original_name = models.CharField(_("原文件名"), max_length=200)
     content_type = models.CharField(_("类型"), max_length=100)
@@ -360,16 +366,32 @@ class Evidence(models.Model):
 
 
 class Verification(models.Model):
+    """A verification of a submitted rectification by the level above (核查). The verifier
+    records it first (method, date, who, findings, evidence; ``result`` pending); the move
+    ``verify_pass`` or ``verify_fail`` then concludes the pending records of that round.
+    Records without a method are conclusions written before verifications were recorded."""
+
     class Result(models.TextChoices):
+        PENDING = "pending", _("已核查，待结论")
         PASSED = "passed", _("通过，予以销号")
         FAILED = "failed", _("未通过，退回整改")
+
+    class Method(models.TextChoices):
+        DESK = "desk", _("书面核查")
+        ONSITE = "onsite", _("实地核查")
+        UNANNOUNCED = "unannounced", _("暗访复查")
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="verifications")
     verifier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     result = models.CharField(_("核查结果"), max_length=8, choices=Result.choices)
-    note = models.TextField(_("核查意见"))
+    method = models.CharField(_("核查方式"), max_length=12, choices=Method.choices, blank=True)
+    verified_on = models.DateField(_("核查日期"), null=True, blank=True)
+    verifiers = models.CharField(_("核查人员"), max_length=200, blank=True)
+    findings = models.TextField(_("核查发现"), blank=True)
+    note = models.TextField(_("核查意见"), blank=True)
     new_deadline = models.DateField(_("新整改期限"), null=True, blank=True)
     created_at = models.DateTimeField(_("核查时间"), default=timezone.now)
+    concluded_at = models.DateTimeField(_("作出结论时间"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_region_field = "problem__region"
@@ -380,12 +402,55 @@ class Verification(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(result="passed") | Q(new_deadline__isnull=False), name="verification_fail_has_deadline"
+                condition=Q(result__in=["passed", "pending"]) | Q(new_deadline__isnull=False),
+                name="verification_fail_has_deadline",
             ),
+            models.CheckConstraint(
+                condition=~Q(result="pending") | (~Q(method="") & Q(verified_on__isnull=False)),
+                name="verification_record_complete",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["problem"], condition=Q(result="pending"), name="verification_pending_idx"),
         ]
 
     def __str__(self) -> str:
         return self.get_result_display()
+
+    @property
+    def is_record(self) -> bool:
+        """A verification actually recorded (method and date), not a bare conclusion."""
+        return bool(self.method)
+
+
+class TransitionRequirement(models.Model):
+    """What a workflow move needs (§6: rectification really done before it is closed): one row
+    per (move, named check) for problems of a severity, optionally for key problems only.
+    A check applies to a problem when an active row of its move matches its severity (or has
+    none) and, for key-only rows, the problem is a key problem. Checks are the functions of
+    ``cases.requirements.CHECKS``; the defaults are seeded by migration 0007."""
+
+    move = models.CharField(_("办理操作"), max_length=16)
+    check_code = models.CharField(_("条件"), max_length=32)
+    severity = models.CharField(
+        _("严重程度"), max_length=8, choices=Problem.Severity.choices, blank=True, help_text=_("留空：所有严重程度")
+    )
+    key_only = models.BooleanField(_("仅限重点问题"), default=False)
+    active = models.BooleanField(_("启用"), default=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("办理条件")
+        verbose_name_plural = _("办理条件")
+        ordering = ["move", "check_code", "severity", "key_only"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["move", "check_code", "severity", "key_only"], name="transition_requirement_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.move}: {self.check_code}"
 
 
 class Accountability(models.Model):

@@ -358,6 +358,25 @@ class ProblemResource(resources.ModelResource):
             for name in ("first_responsible", "deputy_in_charge", "handling_department"):
                 setattr(instance, name, getattr(instance, name) or "")
 
+    def save_instance(self, instance, is_create, row, **kwargs):
+        super().save_instance(instance, is_create, row, **kwargs)
+        if is_create and instance.pk:
+            self._write_history(instance)
+
+    def _write_history(self, instance) -> None:
+        """A problem imported here has its history too: registered, and assigned with its
+        deadline (the events the workflow's services write)."""
+        from portal.audit.services import audit_record
+
+        audit_record(actor=self.user, action="problem.register", obj=instance, changes={})
+        if instance.status == Problem.Status.ASSIGNED:
+            audit_record(
+                actor=self.user,
+                action="problem.assign",
+                obj=instance,
+                changes={"status": ["registered", "assigned"], "deadline": [None, instance.deadline.isoformat()]},
+            )
+
 
 # --- export -------------------------------------------------------------------------------------
 

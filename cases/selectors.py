@@ -27,6 +27,7 @@ from cases.models import (
     Milestone,
     Problem,
     ProgressEntry,
+    Verification,
 )
 from cases.transitions import MOVES
 from portal.accounts.capabilities import Cap
@@ -79,6 +80,7 @@ class ProblemFilter(django_filters.FilterSet):
     """The list's filters, shared by the page and the API (``?region=&status=&category=...``)."""
 
     OVERDUE_CHOICES = (("yes", _("已逾期")), ("no", _("未逾期")))
+    UNVERIFIED_CHOICES = (("yes", _("销号无核查记录")),)
 
     q = django_filters.CharFilter(method="filter_q", label=_("编号或标题"), max_length=64)
     # Region and category are matched inside the list's own query (no lookup of the chosen
@@ -96,10 +98,24 @@ class ProblemFilter(django_filters.FilterSet):
     deadline_to = django_filters.DateFilter(field_name="deadline", lookup_expr="lte", label=_("期限止"))
     is_key = django_filters.BooleanFilter(label=_("重点问题"))
     unit = django_filters.NumberFilter(field_name="unit_id", label=_("责任单位ID"))
+    unverified = django_filters.ChoiceFilter(
+        choices=UNVERIFIED_CHOICES, method="filter_unverified", label=_("已销号但没有核查记录")
+    )
 
     class Meta:
         model = Problem
-        fields = ["q", "region", "status", "category", "overdue", "deadline_from", "deadline_to", "is_key", "unit"]
+        fields = [
+            "q",
+            "region",
+            "status",
+            "category",
+            "overdue",
+            "deadline_from",
+            "deadline_to",
+            "is_key",
+            "unit",
+            "unverified",
+        ]
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -114,6 +130,11 @@ class ProblemFilter(django_filters.FilterSet):
 
     def filter_category(self, queryset, name, category_id):
         return queryset.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
+
+    def filter_unverified(self, queryset, name, value):
+        from cases.figures import closed_unverified_q
+
+        return queryset.filter(closed_unverified_q()) if value == "yes" else queryset
 
     def filter_overdue(self, queryset, name, value):
         overdue = Q(status__in=Problem.OPEN_STATES, deadline__lt=timezone.localdate())
@@ -201,6 +222,8 @@ ACTION_LABELS = {
     "problem.update": _("修改问题信息"),
     "problem.plan_set": _("制定整改方案"),
     "problem.milestone_done": _("时间节点完成"),
+    "problem.milestone_explain": _("说明时间节点未完成原因"),
+    "problem.verification_record": _("记录核查"),
     "problem.progress": _("报送整改进展"),
     "problem.extension_request": _("申请延期"),
     "problem.extension_decide": _("审批延期申请"),
@@ -221,14 +244,25 @@ CHANGE_LABELS = {
     "done_on": _("完成日期"),
     "measure": _("问责方式"),
     "post": _("职务"),
+    "method": _("核查方式"),
+    "verified_on": _("核查日期"),
+    "verifiers": _("核查人员"),
+    "findings": _("核查发现"),
+    "explanation": _("未完成说明"),
 }
 STATUS_LABELS = dict(Problem.Status.choices)
 DECISION_LABELS = dict(ExtensionRequest.Decision.choices)
 MEASURE_LABELS = dict(Accountability.Measure.choices)
+METHOD_LABELS = dict(Verification.Method.choices)
 
 
 def _display(name: str, value) -> str:
-    labels = {"status": STATUS_LABELS, "decision": DECISION_LABELS, "measure": MEASURE_LABELS}.get(name, {})
+    labels = {
+        "status": STATUS_LABELS,
+        "decision": DECISION_LABELS,
+        "measure": MEASURE_LABELS,
+        "method": METHOD_LABELS,
+    }.get(name, {})
     return str(labels.get(value, value)) if value not in (None, "") else "—"
 
 
@@ -313,12 +347,22 @@ def problem_detail_parts(problem: Problem) -> dict:
         file.kind = evidence_kind(file)
     extensions = list(problem.extensions.select_related("requested_by", "decided_by").order_by("-requested_at"))
     disclosure = Disclosure.objects.filter(problem=problem).first()
+    verifications = list(
+        problem.verifications.select_related("verifier")
+        .prefetch_related(Prefetch("files", queryset=Evidence.objects.order_by("uploaded_at", "id")))
+        .order_by("-created_at", "-id")
+    )
+    for verification in verifications:
+        for file in verification.files.all():
+            file.kind = evidence_kind(file)
     return {
         "plan": plan,
         "milestones": milestones,
         "progress": progress,
         "evidence": evidence,
-        "verifications": list(problem.verifications.select_related("verifier").order_by("-created_at", "-id")),
+        "verifications": verifications,
+        # Closed with a recorded verification behind it (method and date), not a bare conclusion.
+        "closed_verified": any(v.is_record and v.result == Verification.Result.PASSED for v in verifications),
         "extensions": extensions,
         "pending_extension": next((x for x in extensions if x.decision == ExtensionRequest.Decision.PENDING), None),
         "accountability": list(problem.accountability.select_related("unit")),

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import requirements
 from cases.evidence import check_evidence
 from cases.models import (
     Accountability,
@@ -68,6 +69,61 @@ def next_problem_codes(count: int, *, year: int | None = None) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval('cases_problem_code_seq') FROM generate_series(1, %s)", [count])
         return [f"WT{year}-{value:07d}" for (value,) in cursor.fetchall()]
+
+
+# --- history written in bulk (seed, ledger import) -------------------------------------------
+
+EVENT_COLUMNS = (
+    "seq",
+    "prev_hash",
+    "hash",
+    "occurred_at",
+    "actor_id",
+    "actor_username",
+    "actor_roles",
+    "actor_region",
+    "action",
+    "object_type",
+    "object_id",
+    "changes",
+    "request_id",
+    "outcome",
+)
+
+
+def problem_events_copy(events: Iterable[tuple]) -> int:
+    """The audit events of problems written in bulk, each at its own time: ``(occurred_at,
+    actor or None, action, problem id, changes)``. One COPY; the database's chain trigger
+    numbers and hashes every event as it does for ``audit_record``. Call it in the transaction
+    that writes the problems (the seed's, the import's)."""
+    from portal.audit.models import AuditEvent
+    from portal.core.seeding import copy_rows
+
+    actors: dict = {}
+
+    def fields(actor) -> tuple:
+        key = getattr(actor, "pk", None)
+        if key not in actors:
+            if actor is None:
+                actors[key] = (None, "system", "", "")
+            else:
+                actors[key] = (
+                    actor.pk,
+                    actor.get_username(),
+                    ",".join(getattr(actor, "roles", []) or []),
+                    actor.region_id or "",
+                )
+        return actors[key]
+
+    object_type = Problem._meta.label_lower
+    return copy_rows(
+        AuditEvent,
+        EVENT_COLUMNS,
+        (
+            (0, "", "", at, *fields(actor), action, object_type, str(problem_id), changes, "", "success")
+            for at, actor, action, problem_id, changes in events
+        ),
+    )
 
 
 # --- registration --------------------------------------------------------------------------
@@ -239,6 +295,10 @@ def problem_transition(
         errors["new_deadline"] = _("请填写今天以后的新整改期限。")
     if errors:
         raise ValidationError(errors)
+    # What the move needs (plan, evidence, a verification record ...): the rules as data.
+    unmet = requirements.unmet(problem, move)
+    if unmet:
+        raise requirements.RequirementsUnmet(spec.label, unmet)
 
     updates = {"status": spec.target, "version": F("version") + 1, "updated_at": timezone.now()}
     deadline_changes = {}
@@ -256,22 +316,116 @@ def problem_transition(
     changed = Problem.objects.filter(pk=problem.pk, status=problem.status, version=version).update(**updates)
     if changed == 0:
         raise ConflictError(_("该问题刚刚被他人处理，请刷新后重试。"))
+    verification_ids = []
     if move in ("verify_pass", "verify_fail"):
-        Verification.objects.create(
-            problem=problem,
-            verifier=actor,
-            note=reason or _("核查通过"),
-            new_deadline=new_deadline,
-            result=Verification.Result.PASSED if move == "verify_pass" else Verification.Result.FAILED,
+        verification_ids = _conclude_verifications(
+            problem=problem, actor=actor, passed=move == "verify_pass", note=reason, new_deadline=new_deadline
         )
     audit_record(
         actor=actor,
         action=f"problem.{move}",
         obj=problem,
-        changes={"status": [problem.status, spec.target], **deadline_changes, **({"reason": reason} if reason else {})},
+        changes={
+            "status": [problem.status, spec.target],
+            **deadline_changes,
+            **({"reason": reason} if reason else {}),
+            **({"verifications": verification_ids} if verification_ids else {}),
+        },
     )
     problem.refresh_from_db()
     return problem
+
+
+def _conclude_verifications(*, problem: Problem, actor, passed: bool, note: str, new_deadline) -> list[int]:
+    """The round's pending verification records take the conclusion; without any (rules that
+    ask for none) the conclusion is written as a record of its own, without a method."""
+    result = Verification.Result.PASSED if passed else Verification.Result.FAILED
+    now = timezone.now()
+    pending = list(
+        Verification.objects.select_for_update()
+        .filter(problem=problem, result=Verification.Result.PENDING)
+        .values_list("pk", flat=True)
+    )
+    if pending:
+        Verification.objects.filter(pk__in=pending).update(
+            result=result, note=note or _("核查通过"), new_deadline=new_deadline, concluded_at=now
+        )
+        return pending
+    record = Verification.objects.create(
+        problem=problem,
+        verifier=actor,
+        note=note or _("核查通过"),
+        new_deadline=new_deadline,
+        result=result,
+        concluded_at=now,
+    )
+    return [record.pk]
+
+
+@transaction.atomic
+def verification_record(
+    *,
+    actor,
+    problem: Problem,
+    method: str,
+    verified_on: dt.date,
+    verifiers: str,
+    findings: str,
+    files: Sequence = (),
+) -> Verification:
+    """The level above records how it verified a submitted rectification (method, date, who,
+    what was found, evidence). The record waits for the round's conclusion (``verify_pass`` or
+    ``verify_fail``); the rules may ask for one, or for an on-site one, before closing."""
+    problem = get_visible_or_404(Problem.objects.select_related("region"), actor, Cap.VERIFY, pk=problem.pk)
+    if not is_level_above(actor, problem):
+        raise PermissionDenied(_("核查由上一级（重点问题由省厅）进行。"))
+    if problem.status != Problem.Status.SUBMITTED:
+        raise ValidationError({"problem": _("只有待核查的问题可以记录核查。")})
+    errors = {}
+    if method not in Verification.Method.values:
+        errors["method"] = _("请选择核查方式：书面核查、实地核查或暗访复查。")
+    if verified_on is None or verified_on > timezone.localdate():
+        errors["verified_on"] = _("请填写核查日期（不晚于今天）。")
+    if not verifiers.strip():
+        errors["verifiers"] = _("请填写核查人员。")
+    if not findings.strip():
+        errors["findings"] = _("请填写核查发现。")
+    if errors:
+        raise ValidationError(errors)
+    checked = [(upload, *check_evidence(upload)) for upload in files]
+    record = Verification.objects.create(
+        problem=problem,
+        verifier=actor,
+        result=Verification.Result.PENDING,
+        method=method,
+        verified_on=verified_on,
+        verifiers=verifiers.strip()[:200],
+        findings=findings,
+    )
+    for upload, content_type, digest in checked:
+        Evidence.objects.create(
+            problem=problem,
+            verification=record,
+            file=upload,
+            original_name=upload.name[:200],
+            content_type=content_type,
+            size=upload.size,
+            sha256=digest,
+            uploaded_by=actor,
+        )
+    audit_record(
+        actor=actor,
+        action="problem.verification_record",
+        obj=problem,
+        changes={
+            "method": method,
+            "verified_on": verified_on.isoformat(),
+            "verifiers": record.verifiers,
+            "findings": findings,
+            "files": [u.name for u in files],
+        },
+    )
+    return record
 
 
 # --- plan, progress and evidence -------------------------------------------------------------
@@ -290,9 +444,19 @@ def plan_set(
     )
     # A milestone kept with the same title keeps its completion date: revising the plan does not
     # undo work already reported as done.
-    done = dict(plan.milestones.filter(done_on__isnull=False).values_list("title", "done_on"))
+    kept = {
+        title: (done_on, explanation)
+        for title, done_on, explanation in plan.milestones.values_list("title", "done_on", "explanation")
+    }
     plan.milestones.all().delete()
-    Milestone.objects.bulk_create([Milestone(plan=plan, title=t, due_on=d, done_on=done.get(t)) for t, d in milestones])
+    Milestone.objects.bulk_create(
+        [
+            Milestone(
+                plan=plan, title=t, due_on=d, done_on=kept.get(t, (None, ""))[0], explanation=kept.get(t, (None, ""))[1]
+            )
+            for t, d in milestones
+        ]
+    )
     audit_record(
         actor=actor,
         action="problem.plan_set",
@@ -323,6 +487,29 @@ def milestone_done(*, actor, problem: Problem, milestone_id: int, done_on: dt.da
         action="problem.milestone_done",
         obj=problem,
         changes={"milestone": milestone.title, "due_on": milestone.due_on.isoformat(), "done_on": done_on.isoformat()},
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_explain(*, actor, problem: Problem, milestone_id: int, explanation: str) -> Milestone:
+    """Explain why a milestone is not done (a milestone done or explained no longer holds up
+    the submission for verification)."""
+    problem = get_visible_or_404(Problem, actor, Cap.EDIT_RECORDS, pk=problem.pk)
+    if not problem.is_open:
+        raise ValidationError({"milestone": _("该问题已销号，整改方案不再变更；如需继续整改请先重新打开。")})
+    milestone = Milestone.objects.select_for_update().filter(plan__problem=problem, pk=milestone_id).first()
+    if milestone is None:
+        raise ValidationError({"milestone": _("该整改方案中没有这个时间节点，请刷新页面后重试。")})
+    if not explanation.strip():
+        raise ValidationError({"explanation": _("请填写未完成的原因。")})
+    milestone.explanation = explanation.strip()
+    milestone.save(update_fields=["explanation"])
+    audit_record(
+        actor=actor,
+        action="problem.milestone_explain",
+        obj=problem,
+        changes={"milestone": milestone.title, "explanation": milestone.explanation},
     )
     return milestone
 

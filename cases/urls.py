@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/progress/", views.progress, name="progress"),
     path("<int:pk>/plan/", views.plan, name="plan"),
     path("<int:pk>/plan/milestone-done/", views.milestone_done, name="milestone-done"),
+    path("<int:pk>/verification/", views.verification, name="verification"),
     path("<int:pk>/extension/", views.extension_request, name="extension-request"),
     path("<int:pk>/extension/decide/", views.extension_decide, name="extension-decide"),
     path("<int:pk>/accountability/", views.accountability, name="accountability"),

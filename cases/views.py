@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from cases import selectors, services
+from cases import requirements, selectors, services
 from cases.forms import (
     AccountabilityForm,
     DisclosureForm,
@@ -28,11 +28,12 @@ from cases.forms import (
     ProblemRegisterForm,
     ProgressForm,
     TransitionForm,
+    VerificationForm,
     add_service_error,
     milestone_formset,
     transition_form,
 )
-from cases.models import Evidence, ExtensionRequest, Problem
+from cases.models import Evidence, ExtensionRequest, Problem, Verification
 from cases.transitions import MOVES
 from portal.accounts.access import needs, public
 from portal.accounts.capabilities import Cap, has_cap
@@ -140,6 +141,29 @@ def unit_options(request):
 # --- one problem ---------------------------------------------------------------------------------
 
 
+def _move_entries(problem: Problem, moves, parts: dict | None = None, forms: dict | None = None) -> list[dict]:
+    """Each move the user may make with its form and what it still needs (``unmet``: the
+    checks of ``cases.requirements``, with links to where each is filled in)."""
+    forms = forms or {}
+    if not moves:
+        return []
+    rules = requirements.active_rules()
+    facts = requirements.facts_from_parts(problem, parts) if parts is not None else None
+    entries = []
+    for move in moves:
+        needed = requirements.needed_checks(rules, move.name, severity=problem.severity, is_key=problem.is_key)
+        if needed and facts is None:
+            facts = requirements.facts_for(problem)
+        entries.append(
+            {
+                "move": move,
+                "form": forms.get(f"move_{move.name}") or transition_form(move, problem),
+                "unmet": requirements.unmet_of(rules, move.name, facts) if needed else [],
+            }
+        )
+    return entries
+
+
 def _detail_context(request, problem: Problem, **forms) -> dict:
     user = request.user
     parts = selectors.problem_detail_parts(problem)
@@ -152,11 +176,10 @@ def _detail_context(request, problem: Problem, **forms) -> dict:
         "problem": problem,
         **parts,
         "today": timezone.localdate(),
-        "moves": [
-            {"move": move, "form": forms.get(f"move_{move.name}") or transition_form(move, problem)} for move in moves
-        ],
+        "moves": _move_entries(problem, moves, parts, forms),
         "can_edit": can_edit,
         "can_verify": can_verify,
+        "can_record_verification": level_above and problem.status == Problem.Status.SUBMITTED,
         "can_decide": level_above and pending is not None,
         "can_progress": can_edit and problem.is_open,
         "can_request_extension": can_edit
@@ -176,6 +199,8 @@ def _detail_context(request, problem: Problem, **forms) -> dict:
             milestones=parts["milestones"]
         )
         context["extension_form"] = forms.get("extension_form") or ExtensionRequestForm()
+    if context["can_record_verification"]:
+        context["verification_form"] = forms.get("verification_form") or VerificationForm()
     if context["can_decide"]:
         context["decide_form"] = forms.get("decide_form") or ExtensionDecideForm(initial={"extension": pending.pk})
     if can_verify:
@@ -214,15 +239,20 @@ def _action_page(request, problem: Problem, *, title: str, template: str, contex
 
 @needs(Cap.EDIT_RECORDS, model=Problem)
 def transition(request, pk):
-    """GET: the forms of the moves the user may make; POST: make one (compare-and-swap on the
-    version the page showed: a stale one answers 409 and the page reloads)."""
+    """GET: the forms of the moves the user may make (``?move=`` one of them; for a move that
+    asks for confirmation, its confirmation page with the summary of what is sent); POST: make
+    one (compare-and-swap on the version the page showed: a stale one answers 409 and the page
+    reloads). A confirmable move posted without ``confirmed`` shows its confirmation page."""
     problem = selectors.problem_for_detail(request.user, pk)
     form = None
+    wanted = request.POST.get("move") or request.GET.get("move")
+    spec = MOVES.get(wanted or "")
     if request.method == "POST":
-        spec = MOVES.get(request.POST.get("move", ""))
         form = transition_form(spec, problem, request.POST) if spec else TransitionForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            if spec is not None and spec.confirm and not data["confirmed"] and not _partial(request):
+                return _confirm_page(request, problem, spec, form)
             try:
                 services.problem_transition(
                     actor=request.user,
@@ -232,6 +262,8 @@ def transition(request, pk):
                     reason=data["reason"],
                     new_deadline=data["new_deadline"],
                 )
+            except requirements.RequirementsUnmet as exc:
+                form.add_error(None, str(exc))
             except ConflictError:
                 return _conflict(request, pk)
             except ValidationError as exc:
@@ -240,23 +272,44 @@ def transition(request, pk):
                 messages.success(request, _("已执行“%(label)s”。") % {"label": spec.label})
                 return _to_detail(request, problem)
         if _partial(request) and spec:
-            return render(request, "cases/_transition_form.html", {"problem": problem, "move": spec, "form": form})
+            entry = _move_entries(problem, [spec], forms={f"move_{spec.name}": form})[0]
+            return render(
+                request,
+                "cases/_transition_form.html",
+                {"problem": problem, "move": spec, "form": form, "unmet": entry["unmet"]},
+            )
     moves = services.allowed_moves(request.user, problem)
-    wanted = request.POST.get("move") or request.GET.get("move")
-    entries = [
-        {
-            "move": move,
-            "form": form if form is not None and move.name == wanted else transition_form(move, problem),
-        }
-        for move in moves
-        if not wanted or move.name == wanted
-    ]
+    if request.method == "GET" and spec is not None and spec.confirm and spec in moves:
+        return _confirm_page(request, problem, spec, transition_form(spec, problem))
+    chosen = [move for move in moves if not wanted or move.name == wanted]
+    forms = {f"move_{wanted}": form} if form is not None and wanted else {}
     return _action_page(
         request,
         problem,
         title=_("办理"),
         template="cases/_transition_forms.html",
-        context={"moves": entries},
+        context={"moves": _move_entries(problem, chosen, forms=forms)},
+    )
+
+
+def _confirm_page(request, problem: Problem, move, form):
+    """Confirming a submission or a closing: what will be sent, and what is still missing."""
+    parts = selectors.problem_detail_parts(problem)
+    entry = _move_entries(problem, [move], parts, forms={f"move_{move.name}": form})[0]
+    form.initial["confirmed"] = True
+    return _action_page(
+        request,
+        problem,
+        title=_("确认：%(label)s") % {"label": move.label},
+        template="cases/_transition_confirm.html",
+        context={
+            **parts,
+            "move": move,
+            "form": form,
+            "unmet": entry["unmet"],
+            "pending_verifications": [v for v in parts["verifications"] if v.result == Verification.Result.PENDING],
+            "today": timezone.localdate(),
+        },
     )
 
 
@@ -336,15 +389,49 @@ def milestone_done(request, pk):
         milestone_id = int(request.POST.get("milestone", ""))
     except ValueError:
         milestone_id = 0
+    explaining = "explanation" in request.POST
     try:
-        milestone = services.milestone_done(actor=request.user, problem=problem, milestone_id=milestone_id)
+        if explaining:
+            milestone = services.milestone_explain(
+                actor=request.user,
+                problem=problem,
+                milestone_id=milestone_id,
+                explanation=request.POST.get("explanation", "")[:2000],
+            )
+        else:
+            milestone = services.milestone_done(actor=request.user, problem=problem, milestone_id=milestone_id)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except ConflictError as exc:
         messages.info(request, str(exc))
     else:
-        messages.success(request, _("时间节点“%(title)s”已标记完成。") % {"title": milestone.title})
+        if explaining:
+            messages.success(request, _("已说明时间节点“%(title)s”未完成的原因。") % {"title": milestone.title})
+        else:
+            messages.success(request, _("时间节点“%(title)s”已标记完成。") % {"title": milestone.title})
     return _to_detail(request, problem, "plan")
+
+
+@needs(Cap.VERIFY, model=Problem)
+def verification(request, pk):
+    """The level above records how it verified (method, date, who, findings, evidence)."""
+    problem = selectors.problem_for_detail(request.user, pk)
+    form = VerificationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.verification_record(actor=request.user, problem=problem, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_error(form, exc, field="files")
+        else:
+            messages.success(request, _("核查记录已保存。"))
+            return _to_detail(request, problem, "verifications")
+    return _action_page(
+        request,
+        problem,
+        title=_("记录核查"),
+        template="cases/_verification_form.html",
+        context={"verification_form": form},
+    )
 
 
 @needs(Cap.EDIT_RECORDS, model=Problem)

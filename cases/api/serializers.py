@@ -10,7 +10,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import selectors
-from cases.models import Category, Evidence, ExtensionRequest, Milestone, Problem, ProgressEntry, RectificationPlan
+from cases.models import (
+    Category,
+    Evidence,
+    ExtensionRequest,
+    Milestone,
+    Problem,
+    ProgressEntry,
+    RectificationPlan,
+    Verification,
+)
 from cases.transitions import MOVES
 from portal.regions.models import EnforcementDomain, Region, Unit
 
@@ -127,7 +136,7 @@ class ProblemUpdateSerializer(ProblemWriteSerializer):
 class MilestoneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Milestone
-        fields = ["id", "title", "due_on", "done_on"]
+        fields = ["id", "title", "due_on", "done_on", "explanation"]
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -152,6 +161,13 @@ class PlanInputSerializer(serializers.Serializer):
 class MilestoneDoneInputSerializer(serializers.Serializer):
     milestone = serializers.IntegerField(min_value=1, help_text=_("时间节点的 id（见问题详情的 plan.milestones）"))
     done_on = serializers.DateField(required=False, allow_null=True, default=None, help_text=_("默认今天"))
+    explanation = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text=_("给出时不标记完成，而是说明该节点未完成的原因"),
+    )
 
 
 class TransitionInputSerializer(serializers.Serializer):
@@ -163,12 +179,26 @@ class TransitionInputSerializer(serializers.Serializer):
     new_deadline = serializers.DateField(required=False, allow_null=True, default=None)
 
 
+class UnmetSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("条件代码，如 plan_measures、progress_evidence、verification_onsite"))
+    message = serializers.CharField()
+    link = serializers.CharField(help_text=_("填写该项的页面"))
+
+
+class UnmetConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text=_("requirements_unmet：办理条件尚未满足"))
+    unmet = UnmetSerializer(many=True)
+
+
 class MoveSerializer(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()
     target = serializers.CharField()
     needs_reason = serializers.BooleanField()
     needs_deadline = serializers.BooleanField()
+    ready = serializers.BooleanField(help_text=_("办理条件均已满足"))
+    unmet = UnmetSerializer(many=True, help_text=_("尚未满足的办理条件"))
 
 
 class AllowedMovesSerializer(serializers.Serializer):
@@ -203,6 +233,38 @@ class ProgressInputSerializer(serializers.Serializer):
     note = serializers.CharField()
     files = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, help_text=_("佐证材料，可多个（multipart）")
+    )
+
+
+class VerificationSerializer(serializers.ModelSerializer):
+    verifier = serializers.CharField(source="verifier.get_username", read_only=True)
+    files = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Verification
+        fields = [
+            "id",
+            "result",
+            "method",
+            "verified_on",
+            "verifiers",
+            "findings",
+            "note",
+            "verifier",
+            "created_at",
+            "concluded_at",
+            "files",
+        ]
+        read_only_fields = fields
+
+
+class VerificationInputSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=Verification.Method.choices)
+    verified_on = serializers.DateField()
+    verifiers = serializers.CharField(max_length=200)
+    findings = serializers.CharField(max_length=20000)
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, help_text=_("核查佐证材料，可多个（multipart）")
     )
 
 

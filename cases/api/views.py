@@ -5,6 +5,7 @@ version, 404 for out of scope exactly as for missing)."""
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -31,8 +32,12 @@ from cases.api.serializers import (
     ProgressEntrySerializer,
     ProgressInputSerializer,
     TransitionInputSerializer,
+    UnmetConflictSerializer,
+    VerificationInputSerializer,
+    VerificationSerializer,
 )
-from cases.models import ExtensionRequest, Milestone, Problem, RectificationPlan
+from cases.models import Evidence, ExtensionRequest, Milestone, Problem, RectificationPlan, Verification
+from cases.requirements import active_rules, facts_for, needed_checks, unmet_of
 from portal.accounts.access import ScopedViewSetMixin
 from portal.accounts.capabilities import Cap, has_cap
 from portal.core.api import ConflictError
@@ -40,6 +45,12 @@ from portal.core.api import ConflictError
 BAD_REQUEST = OpenApiResponse(description=gettext_lazy("输入有误：按字段给出原因（区划或单位不在管辖范围内也在此）"))
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=gettext_lazy("不存在，或不在您的管辖范围内"))
 CONFLICT = OpenApiResponse(ErrorSerializer, description=gettext_lazy("该问题已被他人处理（版本已变化），请刷新后重试"))
+TRANSITION_CONFLICT = OpenApiResponse(
+    UnmetConflictSerializer,
+    description=gettext_lazy(
+        "版本已变化（请刷新后重试），或办理条件尚未满足：code 为 requirements_unmet，unmet 逐项列出缺少的条件"
+    ),
+)
 
 
 @extend_schema_view(
@@ -116,29 +127,39 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(
         methods=["POST"],
         summary=gettext_lazy("办理（状态流转）"),
-        description=gettext_lazy("按 version 比较并交换：两人同时办理时只有一人成功，另一人得到 409。"),
+        description=gettext_lazy(
+            "按 version 比较并交换：两人同时办理时只有一人成功，另一人得到 409。"
+            "办理条件（整改方案、佐证材料、核查记录等，由管理员按严重程度配置）未满足时也返回 409，"
+            "code 为 requirements_unmet，unmet 列出每项缺少的条件。"
+        ),
         request=TransitionInputSerializer,
-        responses={200: ProblemSerializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
+        responses={200: ProblemSerializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: TRANSITION_CONFLICT},
     )
     @action(detail=True, methods=["get", "post"])
     def transition(self, request, pk=None, **kwargs):
         problem = self.get_object()
         if request.method == "GET":
             moves = services.allowed_moves(request.user, problem)
-            data = {
-                "status": problem.status,
-                "version": problem.version,
-                "moves": [
+            rules = active_rules() if moves else []
+            facts = None
+            entries = []
+            for move in moves:
+                unmet = []
+                if needed_checks(rules, move.name, severity=problem.severity, is_key=problem.is_key):
+                    facts = facts or facts_for(problem)
+                    unmet = [item.as_dict() for item in unmet_of(rules, move.name, facts)]
+                entries.append(
                     {
                         "name": move.name,
                         "label": str(move.label),
                         "target": move.target,
                         "needs_reason": move.needs_reason,
                         "needs_deadline": move.needs_deadline,
+                        "ready": not unmet,
+                        "unmet": unmet,
                     }
-                    for move in moves
-                ],
-            }
+                )
+            data = {"status": problem.status, "version": problem.version, "moves": entries}
             return Response(AllowedMovesSerializer(data).data)
         serializer = TransitionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -198,12 +219,15 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
             return Response(MilestoneSerializer(left, many=True).data)
         serializer = MilestoneDoneInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        milestone = services.milestone_done(
-            actor=request.user,
-            problem=problem,
-            milestone_id=serializer.validated_data["milestone"],
-            done_on=serializer.validated_data["done_on"],
-        )
+        data = serializer.validated_data
+        if data["explanation"].strip():
+            milestone = services.milestone_explain(
+                actor=request.user, problem=problem, milestone_id=data["milestone"], explanation=data["explanation"]
+            )
+        else:
+            milestone = services.milestone_done(
+                actor=request.user, problem=problem, milestone_id=data["milestone"], done_on=data["done_on"]
+            )
         return Response(MilestoneSerializer(milestone).data)
 
     @extend_schema(
@@ -225,6 +249,32 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         serializer.is_valid(raise_exception=True)
         entry = services.progress_log(actor=request.user, problem=problem, **serializer.validated_data)
         return Response(ProgressEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"], summary=gettext_lazy("核查记录"), responses={200: VerificationSerializer(many=True)}
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary=gettext_lazy("记录核查（上一级；方式、日期、人员、发现、佐证材料）"),
+        description=gettext_lazy("记录待本轮结论：核查通过并销号、或退回整改时一并作出结论。"),
+        request={"multipart/form-data": VerificationInputSerializer, "application/json": VerificationInputSerializer},
+        responses={201: VerificationSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def verifications(self, request, pk=None, **kwargs):
+        problem = self.get_object()
+        if request.method == "GET":
+            rows = (
+                Verification.objects.filter(problem=problem)
+                .select_related("verifier")
+                .prefetch_related(Prefetch("files", queryset=Evidence.objects.order_by("uploaded_at", "id")))
+                .order_by("created_at", "id")
+            )
+            return Response(VerificationSerializer(rows, many=True).data)
+        serializer = VerificationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = services.verification_record(actor=request.user, problem=problem, **serializer.validated_data)
+        return Response(VerificationSerializer(record).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], summary=gettext_lazy("延期申请"), responses={200: ExtensionSerializer(many=True)})
     @extend_schema(

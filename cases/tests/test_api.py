@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from cases import services
 from cases.models import Category, Evidence, Problem
 from cases.tests.matrix import PNG
+from cases.tests.rectify import png, rectify
 from cases.tests.test_pages import _bulk_problems, move, register
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
@@ -250,9 +251,31 @@ def test_the_plan_and_its_milestones_through_the_api(people, units):
     assert api(people["county_b"]).get(detail(problem, "plan/")).status_code == 404
     shown = county.get(detail(problem, "plan/")).json()["milestones"]
     assert [m["done_on"] for m in shown] == [TODAY().isoformat(), None]
+    # A milestone not done may be explained instead.
+    explained = county.post(
+        detail(problem, "plan/milestones/done/"),
+        {"milestone": milestones[1]["id"], "explanation": "并入下一阶段"},
+        format="json",
+    )
+    assert explained.status_code == 200 and explained.json()["explanation"] == "并入下一阶段"
+    assert explained.json()["done_on"] is None
     # A closed problem's plan no longer changes.
-    for actor, name in ((people["county"], "start"), (people["county"], "submit"), (people["city"], "verify_pass")):
-        problem = move(actor, problem, name)
+    problem = move(people["county"], problem, "start")
+    rectify(people["county"], problem)
+    problem = move(people["county"], problem, "submit")
+    verify_record = api(people["city"]).post(
+        detail(problem, "verifications/"),
+        {
+            "method": "onsite",
+            "verified_on": TODAY().isoformat(),
+            "verifiers": "王芳",
+            "findings": "已整改",
+            "files": [png("核查.png")],
+        },
+        format="multipart",
+    )
+    assert verify_record.status_code == 201, verify_record.json()
+    problem = move(people["city"], problem, "verify_pass")
     closed = county.post(detail(problem, "plan/milestones/done/"), {"milestone": milestones[1]["id"]}, format="json")
     assert closed.status_code == 400 and "已销号" in closed.json()["milestone"][0]
 
@@ -268,10 +291,29 @@ def test_transitions_through_the_api(people, units):
     response = city.post(detail(problem, "transition/"), {"move": "assign", "expected_version": 1}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "assigned"
     assert response.json()["version"] == 2 and response.json()["deadline"]
-    for move_name in ("start", "submit"):
-        version = county.get(detail(problem)).json()["version"]
-        body = {"move": move_name, "expected_version": version}
-        assert county.post(detail(problem, "transition/"), body, format="json").status_code == 200
+    version = county.get(detail(problem)).json()["version"]
+    body = {"move": "start", "expected_version": version}
+    assert county.post(detail(problem, "transition/"), body, format="json").status_code == 200
+    # Submitting without a plan, milestones or evidence: 409 with the list, machine-readable.
+    version = county.get(detail(problem)).json()["version"]
+    offered = county.get(detail(problem, "transition/")).json()["moves"]
+    submit = next(m for m in offered if m["name"] == "submit")
+    assert submit["ready"] is False
+    expected = ["plan_measures", "plan_route_map", "plan_milestones", "progress_evidence"]
+    assert [item["code"] for item in submit["unmet"]] == expected
+    refused = county.post(
+        detail(problem, "transition/"), {"move": "submit", "expected_version": version}, format="json"
+    )
+    assert refused.status_code == 409
+    answer = refused.json()
+    assert answer["code"] == "requirements_unmet" and [item["code"] for item in answer["unmet"]] == expected
+    assert all(item["message"] and item["link"] for item in answer["unmet"])
+    assert county.get(detail(problem)).json()["status"] == "rectifying"
+    # With the plan and evidence it passes.
+    rectify(people["county"], Problem.objects.get(pk=problem.pk))
+    assert county.get(detail(problem, "transition/")).json()["moves"][0]["ready"] is True
+    body = {"move": "submit", "expected_version": version}
+    assert county.post(detail(problem, "transition/"), body, format="json").status_code == 200
     version = county.get(detail(problem)).json()["version"]
     # The county cannot verify its own work: answered like a missing resource.
     body = {"move": "verify_pass", "expected_version": version}
@@ -282,10 +324,25 @@ def test_transitions_through_the_api(people, units):
     assert response.status_code == 400 and set(response.json()) == {"reason", "new_deadline"}
     response = city.post(detail(problem, "transition/"), {"move": "fly", "expected_version": version}, format="json")
     assert response.status_code == 400 and list(response.json()) == ["move"]
+    # 销号 without a verification record: refused with the list.
+    response = city.post(
+        detail(problem, "transition/"), {"move": "verify_pass", "expected_version": version}, format="json"
+    )
+    assert response.status_code == 409
+    assert [item["code"] for item in response.json()["unmet"]] == ["verification_record", "verification_evidence"]
+    record = {"method": "desk", "verified_on": TODAY().isoformat(), "verifiers": "王芳", "findings": "材料齐全"}
+    assert county.post(detail(problem, "verifications/"), record, format="multipart").status_code == 404
+    bad = city.post(detail(problem, "verifications/"), {**record, "method": "phone"}, format="multipart")
+    assert bad.status_code == 400 and list(bad.json()) == ["method"]
+    created = city.post(detail(problem, "verifications/"), {**record, "files": [png()]}, format="multipart")
+    assert created.status_code == 201 and created.json()["result"] == "pending"
+    assert len(created.json()["files"]) == 1
     response = city.post(
         detail(problem, "transition/"), {"move": "verify_pass", "expected_version": version}, format="json"
     )
     assert response.status_code == 200 and response.json()["status"] == "closed"
+    shown = city.get(detail(problem, "verifications/")).json()
+    assert [(v["method"], v["result"]) for v in shown] == [("desk", "passed")]
 
 
 def test_a_stale_version_answers_409(people, units):

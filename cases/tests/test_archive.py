@@ -60,8 +60,68 @@ def test_the_archive_holds_the_whole_file(setup):
         tables = Document(io.BytesIO(archive.read(docx_name))).tables
     cells = {cell.text for table in tables for row in table.rows for cell in row.cells}
     assert "问题整治档案" in text and "停止现场罚款，开展警示教育" in text
-    assert {"王局长", "已召开整改会议", "整改报告.pdf", "完成自查", "problem.register", "problem.assign"} <= cells
+    # the timeline with readable labels (the actions' codes stay in the audit trail)
+    assert {"王局长", "已召开整改会议", "整改报告.pdf", "完成自查", "登记问题", "交办"} <= cells
     assert AuditEvent.objects.filter(action="problem.archive_export").count() == 1
+    assert "销号时没有核查记录" not in text
+
+
+def _docx(actor, problem) -> tuple[str, set[str]]:
+    _name, data = export_archive(actor=actor, problem_id=problem.pk)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        document = Document(io.BytesIO(archive.read(next(n for n in archive.namelist() if n.endswith(".docx")))))
+    text = "\n".join(p.text for p in document.paragraphs)
+    return text, {cell.text for table in document.tables for row in table.rows for cell in row.cells}
+
+
+def test_the_archive_shows_plan_progress_verifications_and_the_whole_timeline(setup):
+    from cases.tests.rectify import rectify, verify
+
+    county, city, problem = setup["county"], setup["city"], setup["problem"]
+    services.problem_transition(actor=county, problem_id=problem.pk, move="start")
+    rectify(county, problem)
+    services.problem_transition(actor=county, problem_id=problem.pk, move="submit")
+    verify(city, problem, method="onsite")
+    services.problem_transition(actor=city, problem_id=problem.pk, move="verify_pass")
+    text, cells = _docx(city, problem)
+    assert "第一周排查，第二周整改，第三周复查。" in text  # the route map
+    for part in (
+        "实地核查",
+        "王芳、赵强",
+        "现场查看，违规点位已撤除。",
+        "核查照片.png",
+        "通过，予以销号",
+        "核查",
+        "整改进展",
+    ):
+        assert part in cells, part
+    for step in (
+        "登记问题",
+        "交办",
+        "开始整改",
+        "制定整改方案",
+        "时间节点完成",
+        "报送整改进展",
+        "提交核查",
+        "记录核查",
+    ):
+        assert step in cells, step
+    assert "核查通过并销号" in cells and "销号时没有核查记录" not in text
+
+
+def test_a_problem_closed_without_a_verification_record_is_marked_in_its_archive(setup):
+    from cases.models import TransitionRequirement
+    from cases.tests.rectify import rectify
+
+    county, city, problem = setup["county"], setup["city"], setup["problem"]
+    # rules tuned to ask for no verification record: the closing is allowed, and it shows
+    TransitionRequirement.objects.filter(move="verify_pass").update(active=False)
+    services.problem_transition(actor=county, problem_id=problem.pk, move="start")
+    rectify(county, problem)
+    services.problem_transition(actor=county, problem_id=problem.pk, move="submit")
+    services.problem_transition(actor=city, problem_id=problem.pk, move="verify_pass")
+    text, cells = _docx(city, problem)
+    assert "销号时没有核查记录" in text and "（无核查记录）" in cells
 
 
 def test_the_archive_is_scoped(setup):

@@ -22,6 +22,7 @@ from cases.imports import LedgerFileError, ledger_import
 from cases.models import Category, ImportJob, Problem
 from cases.resources import LEDGER_COLUMNS, ProblemResource, ledger_export
 from cases.tasks import ledger_import_run
+from portal.accounts import seed as accounts_seed
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
 from portal.core.seeding import SeedContext
@@ -260,6 +261,13 @@ def test_valid_only_writes_the_valid_rows_and_reports_the_rest(people, tmp_path)
         "written": 2,
         "codes": None,
     }
+    # Each problem has its own history, as if registered (and assigned) on the page.
+    for problem, expected in zip(problems, (["problem.register"], ["problem.register", "problem.assign"]), strict=True):
+        events = AuditEvent.objects.filter(object_type="cases.problem", object_id=str(problem.pk)).order_by("seq")
+        assert list(events.values_list("action", flat=True)) == expected
+        assert {e.actor_username for e in events} == {"county"}
+    assign = AuditEvent.objects.get(action="problem.assign", object_id=str(problems[1].pk))
+    assert assign.changes["deadline"] == [None, "2030-06-30"]
 
 
 def test_all_or_nothing_writes_nothing_when_one_row_is_bad(people, tmp_path):
@@ -699,19 +707,67 @@ def seed_context(scale: str, seed: int) -> SeedContext:
 def test_the_small_seed_covers_every_state_in_the_demo_regions_and_is_idempotent():
     ctx = seed_context("small", 1)
     regions_seed.seed(ctx)
+    accounts_seed.seed(ctx)
     cases_seed.seed(ctx)
     problems = Problem.objects.all()
     assert problems.count() == 40
     assert set(problems.values_list("region_id", flat=True)) == {"410100", "410300", "410105", "410122", "410303"}
     assert set(problems.values_list("status", flat=True)) == set(Problem.Status.values)
     assert problems.overdue().exists()
+    events = AuditEvent.objects.filter(object_type="cases.problem")
+    history_count = events.count()
     cases_seed.seed(seed_context("small", 2))
-    assert Problem.objects.count() == 40
+    assert Problem.objects.count() == 40 and events.count() == history_count
+
+
+def test_every_seeded_problem_has_the_history_of_its_state_and_meets_the_rules(settings, tmp_path):
+    from cases import requirements
+    from cases.selectors import problem_detail_parts
+
+    settings.MEDIA_ROOT = tmp_path
+    ctx = seed_context("small", 3)
+    regions_seed.seed(ctx)
+    accounts_seed.seed(ctx)
+    cases_seed.seed(ctx)
+    expected = {
+        "registered": ["problem.register"],
+        "assigned": ["problem.register", "problem.assign"],
+        "rectifying": ["problem.register", "problem.assign", "problem.start"],
+        "submitted": ["problem.register", "problem.assign", "problem.start", "problem.submit"],
+        "closed": ["problem.register", "problem.assign", "problem.start", "problem.submit", "problem.verify_pass"],
+    }
+    moves = set(expected["closed"])
+    legacy = 0
+    for problem in Problem.objects.all():
+        actions = list(
+            AuditEvent.objects.filter(object_type="cases.problem", object_id=str(problem.pk))
+            .order_by("seq")
+            .values_list("action", "occurred_at")
+        )
+        assert [a for a, _at in actions if a in moves] == expected[problem.status], problem.status
+        times = [at for _a, at in actions]
+        assert times == sorted(times) and times[0] == problem.created_at
+        if problem.status in ("submitted", "closed"):
+            assert requirements.unmet(problem, "submit") == []
+        if problem.status == "closed":
+            assert problem.verifications.filter(result="passed").exists()
+            recorded = problem.verifications.exclude(method="")
+            if recorded.exists():
+                assert recorded.get().files.count() == 1
+                if problem.is_key or problem.severity == "grave":
+                    assert recorded.get().method == "onsite"
+            else:
+                legacy += 1
+                assert not problem_detail_parts(problem)["closed_verified"]
+    assert Problem.objects.filter(status="closed").count() > legacy  # most closings were verified
+    problem = Problem.objects.filter(status="submitted").first()
+    assert problem.evidence.first().file.read()[:4] == b"\x89PNG"
 
 
 def test_the_large_seed_generator_spreads_states_deadlines_and_counties():
     ctx = seed_context("large", 7)
     regions_seed.seed(ctx)
+    accounts_seed.seed(ctx)
     counties = list(Region.objects.filter(level="county").values_list("code", "name"))
     n = 4 * len(counties)
     assert cases_seed.seed_problems(ctx, counties, n) == n

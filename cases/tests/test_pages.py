@@ -16,6 +16,7 @@ from django.utils import timezone
 from cases import services
 from cases.models import Category, Evidence, ExtensionRequest, Problem
 from cases.tests.matrix import PNG
+from cases.tests.rectify import rectify, verify
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
 from portal.regions.models import EnforcementDomain, Unit
@@ -289,8 +290,10 @@ def full_problem(people, units):
         actor=county,
         problem=problem,
         measures="撤销直接罚款点位，开展警示教育",
+        route_map="先撤点位，再教育，后复查",
         milestones=[("完成自查", TODAY() + dt.timedelta(days=5))],
     )
+    services.milestone_done(actor=county, problem=problem, milestone_id=problem.plan.milestones.get().pk)
     services.progress_log(
         actor=county,
         problem=problem,
@@ -306,8 +309,17 @@ def full_problem(people, units):
     )
     services.extension_decide(actor=city, extension_id=extension.pk, approve=True, note="同意")
     move(county, problem, "submit")
+    services.verification_record(
+        actor=city,
+        problem=problem,
+        method="desk",
+        verified_on=TODAY(),
+        verifiers="王芳",
+        findings="书面材料不全",
+    )
     move(city, problem, "verify_fail", reason="佐证不足", new_deadline=TODAY() + dt.timedelta(days=15))
     move(county, problem, "submit")
+    verify(city, problem, method="onsite")
     move(city, problem, "verify_pass")
     services.accountability_record(
         actor=city,
@@ -336,7 +348,10 @@ def test_the_detail_page_shows_the_whole_file(people, full_problem):
         "已撤销点位",  # progress
         "现场照片.png",  # evidence
         "佐证不足",  # the failed verification
+        "书面材料不全",  # its findings
         "通过，予以销号",  # the passed one
+        "实地核查",  # its method
+        "核查照片.png",  # and evidence
         "需要补充材料",  # the extension
         "已批准",
         "赵某",  # accountability
@@ -352,8 +367,9 @@ def test_the_detail_page_shows_the_whole_file(people, full_problem):
         "重新打开",  # the move the city may make on a closed problem
     ):
         assert part in body, part
-    evidence = Evidence.objects.get(problem=full_problem)
-    assert reverse("cases:evidence-download", kwargs={"pk": evidence.pk}) in body
+    for evidence in Evidence.objects.filter(problem=full_problem):
+        assert reverse("cases:evidence-download", kwargs={"pk": evidence.pk}) in body
+    assert 'id="closed-unverified"' not in body
 
 
 def test_the_detail_page_costs_the_same_whatever_the_history(people, units, django_assert_max_num_queries):
@@ -384,7 +400,9 @@ def test_the_detail_page_offers_only_the_allowed_moves(people, units):
     problem = register(people["county"], units["a"])
     move(people["city"], problem, "assign")
     move(people["county"], problem, "start")
+    rectify(people["county"], problem)
     move(people["county"], problem, "submit")
+    verify(people["city"], problem)
     url = reverse("cases:detail", kwargs={"pk": problem.pk})
     county = text(client_for(people["county"]).get(url))
     city = text(client_for(people["city"]).get(url))
@@ -395,7 +413,7 @@ def test_the_detail_page_offers_only_the_allowed_moves(people, units):
 
 def test_another_countys_problem_answers_like_a_missing_one(people, full_problem):
     client = client_for(people["county_b"])
-    evidence = Evidence.objects.get(problem=full_problem)
+    evidence = Evidence.objects.get(problem=full_problem, progress__isnull=False)
     routes = [
         ("cases:detail", full_problem.pk),
         ("cases:transition", full_problem.pk),
@@ -451,7 +469,9 @@ def test_a_move_needing_a_reason_says_so_and_changes_nothing(people, units):
     problem = register(people["county"], units["a"])
     move(people["city"], problem, "assign")
     move(people["county"], problem, "start")
+    rectify(people["county"], problem)
     problem = move(people["county"], problem, "submit")
+    verify(people["city"], problem)
     client = client_for(people["city"])
     url = reverse("cases:transition", kwargs={"pk": problem.pk})
     response = client.post(url, {"move": "verify_fail", "expected_version": problem.version})
@@ -501,7 +521,7 @@ def test_progress_with_several_evidence_files(people, units):
 
 
 def test_evidence_is_served_only_to_those_who_see_the_problem(people, full_problem):
-    evidence = Evidence.objects.get(problem=full_problem)
+    evidence = Evidence.objects.get(problem=full_problem, progress__isnull=False)
     url = reverse("cases:evidence-download", kwargs={"pk": evidence.pk})
     for who in ("county", "city", "province"):
         response = client_for(people[who]).get(url)
@@ -570,7 +590,8 @@ def test_milestones_are_marked_done_on_the_detail_page(people, units):
     first, second = problem.plan.milestones.order_by("id")
     county = client_for(people["county"])
     page = text(county.get(reverse("cases:detail", kwargs={"pk": problem.pk})))
-    assert page.count('name="milestone"') == 2 and "标记完成" in page
+    # per milestone: "mark done" and "explain why not done"
+    assert page.count('name="milestone"') == 4 and "标记完成" in page and "说明未完成原因" in page
     url = reverse("cases:milestone-done", kwargs={"pk": problem.pk})
     assert county.get(url).status_code == 405  # a write: POST only
     response = county.post(url, {"milestone": first.pk}, follow=True)
@@ -599,8 +620,12 @@ def test_milestones_are_marked_done_on_the_detail_page(people, units):
 
 def test_accountability_and_a_disclosure_without_personal_data(people, units):
     problem = register(people["county"], units["a"])
-    for actor, name in (("city", "assign"), ("county", "start"), ("county", "submit"), ("city", "verify_pass")):
+    for actor, name in (("city", "assign"), ("county", "start")):
         move(people[actor], problem, name)
+    rectify(people["county"], problem)
+    move(people["county"], problem, "submit")
+    verify(people["city"], problem)
+    move(people["city"], problem, "verify_pass")
     city = client_for(people["city"])
     response = city.post(
         reverse("cases:accountability", kwargs={"pk": problem.pk}),
@@ -634,8 +659,11 @@ def test_my_rectifications_lists_open_problems_overdue_first(people, units):
     elsewhere = register(people["county_b"], units["b"], title="别的县")
     for problem in (later, overdue, sooner, closed):
         move(city, problem, "assign")
-    for actor, name in (("county", "start"), ("county", "submit"), ("city", "verify_pass")):
-        move(people[actor], closed, name)
+    move(county, closed, "start")
+    rectify(county, closed)
+    move(county, closed, "submit")
+    verify(city, closed)
+    move(city, closed, "verify_pass")
     Problem.objects.filter(pk=overdue.pk).update(deadline=TODAY() - dt.timedelta(days=2))
     Problem.objects.filter(pk=sooner.pk).update(deadline=TODAY() + dt.timedelta(days=3))
     Problem.objects.filter(pk=later.pk).update(deadline=TODAY() + dt.timedelta(days=30))
@@ -686,3 +714,125 @@ def test_unpublished_results_stay_off_the_public_pages(people, units):
     problem = register(people["county"], units["a"], title="未公开的问题")
     assert "未公开的问题" not in text(Client().get(reverse("cases:public")))
     assert Client().get(reverse("cases:public-detail"), {"code": problem.code}).status_code == 404
+
+
+# --- what a move needs, shown before anyone tries (§6) ---------------------------------------------
+
+
+def test_the_panel_lists_what_is_missing_and_submitting_and_closing_ask_for_confirmation(people, units):
+    county_user, city_user = people["county"], people["city"]
+    problem = register(county_user, units["a"])
+    move(city_user, problem, "assign")
+    problem = move(county_user, problem, "start")
+    county, city = client_for(county_user), client_for(city_user)
+    detail_url = reverse("cases:detail", kwargs={"pk": problem.pk})
+    url = reverse("cases:transition", kwargs={"pk": problem.pk})
+
+    page = text(county.get(detail_url))
+    panel = page[page.index('id="actions"') :]
+    assert 'data-unmet="submit"' in panel and "disabled" in panel
+    for code in ("plan_measures", "plan_route_map", "plan_milestones", "progress_evidence"):
+        assert f'data-code="{code}"' in panel, code
+    assert f'href="{reverse("cases:plan", kwargs={"pk": problem.pk})}"' in panel
+    assert f'href="{reverse("cases:progress", kwargs={"pk": problem.pk})}"' in panel
+    # Posted anyway (a stale page, a hand-made request): refused with the list, nothing moved.
+    refused = county.post(url, {"move": "submit", "expected_version": problem.version, "confirmed": "on"})
+    assert refused.status_code == 200 and "条件尚未满足" in text(refused) and "尚未制定整改方案" in text(refused)
+    problem.refresh_from_db()
+    assert problem.status == "rectifying"
+
+    rectify(county_user, problem)
+    panel = text(county.get(detail_url))
+    panel = panel[panel.index('id="actions"') :]
+    assert 'data-unmet="submit"' not in panel and f'action="{url}"' in panel and 'name="move" value="submit"' in panel
+    # The confirmation page: what will be sent.
+    confirm = text(county.get(url, {"move": "submit"}))
+    for part in ("确认：提交核查", "撤销违规执法点位", "第一周排查", "完成排查", "整改照片.png", 'name="confirmed"'):
+        assert part in confirm, part
+    # A post without the confirmation shows that page again and moves nothing.
+    again = county.post(url, {"move": "submit", "expected_version": problem.version})
+    assert again.status_code == 200 and "确认：提交核查" in text(again)
+    problem.refresh_from_db()
+    assert problem.status == "rectifying"
+    done = county.post(url, {"move": "submit", "expected_version": problem.version, "confirmed": "on"})
+    assert done.status_code == 302
+    problem.refresh_from_db()
+    assert problem.status == "submitted"
+
+    # The city: 销号 needs a verification record, filled in on its own page.
+    page = text(city.get(detail_url))
+    panel = page[page.index('id="actions"') :]
+    verification_url = reverse("cases:verification", kwargs={"pk": problem.pk})
+    assert 'data-unmet="verify_pass"' in panel and f'href="{verification_url}"' in panel
+    assert 'data-move="verify_fail"' in panel  # sending back needs no record
+    assert 'id="verification-form"' in text(city.get(verification_url))
+    assert county.get(verification_url).status_code == 404  # the county does not verify
+    bad = city.post(verification_url, {"method": "onsite", "verified_on": "", "verifiers": "", "findings": ""})
+    assert bad.status_code == 200 and not problem.verifications.exists()
+    saved = city.post(
+        verification_url,
+        {
+            "method": "onsite",
+            "verified_on": TODAY().isoformat(),
+            "verifiers": "王芳、赵强",
+            "findings": "现场查看，点位已撤除",
+            "files": [SimpleUploadedFile("核查照片.png", PNG, content_type="image/png")],
+        },
+    )
+    assert saved.status_code == 302
+    confirm = text(city.get(url, {"move": "verify_pass"}))
+    assert "确认：核查通过并销号" in confirm and "现场查看，点位已撤除" in confirm and "实地核查" in confirm
+    problem.refresh_from_db()
+    assert (
+        city.post(url, {"move": "verify_pass", "expected_version": problem.version, "confirmed": "on"}).status_code
+        == 302
+    )
+    problem.refresh_from_db()
+    assert problem.status == "closed"
+    timeline = text(city.get(detail_url))
+    assert "记录核查" in timeline and "核查发现" in timeline and 'id="closed-unverified"' not in timeline
+
+
+def test_a_milestone_may_be_explained_instead_of_done(people, units):
+    problem = move(people["city"], register(people["county"], units["a"]), "assign")
+    services.plan_set(actor=people["county"], problem=problem, measures="排查", milestones=[("建章立制", TODAY())])
+    milestone = problem.plan.milestones.get()
+    county = client_for(people["county"])
+    url = reverse("cases:milestone-done", kwargs={"pk": problem.pk})
+    assert "请填写未完成的原因" in text(county.post(url, {"milestone": milestone.pk, "explanation": " "}, follow=True))
+    response = county.post(url, {"milestone": milestone.pk, "explanation": "制度由市局统一制定"}, follow=True)
+    assert "已说明时间节点“建章立制”未完成的原因" in text(response) and "制度由市局统一制定" in text(response)
+    milestone.refresh_from_db()
+    assert milestone.explanation == "制度由市局统一制定" and milestone.done_on is None
+    assert client_for(people["county_b"]).post(url, {"milestone": milestone.pk, "explanation": "x"}).status_code == 404
+
+
+def test_closings_without_a_verification_record_are_counted_on_the_dashboard(people, units):
+    from cases.models import TransitionRequirement
+    from portal.dashboards import selectors as dashboards
+    from portal.dashboards.services import figures_refresh
+
+    county, city = people["county"], people["city"]
+
+    def close(title, *, record):
+        problem = register(county, units["a"], title=title)
+        move(city, problem, "assign")
+        move(county, problem, "start")
+        rectify(county, problem)
+        move(county, problem, "submit")
+        if record:
+            verify(city, problem)
+        return move(city, problem, "verify_pass")
+
+    verified = close("核查后销号", record=True)
+    TransitionRequirement.objects.filter(move="verify_pass").update(active=False)  # an old rule set
+    unverified = close("未经核查销号", record=False)
+    figures_refresh()
+    board = dashboards.dashboard(city, dashboards.scope_own(city))
+    assert board.named["problems.closed_unverified"].value == 1
+    kpi = next(k for s in board.sections if s.key == "problems" for k in s.kpis if str(k.label) == "销号无核查记录")
+    assert kpi.num.value == 1 and "unverified=yes" in kpi.num.url
+    listing = text(client_for(city).get(kpi.num.url))
+    assert unverified.code in listing and verified.code not in listing
+    page = text(client_for(city).get(reverse("cases:detail", kwargs={"pk": unverified.pk})))
+    assert 'id="closed-unverified"' in page

@@ -8,7 +8,17 @@ from django.db import connection
 from django.utils import timezone
 
 from cases import services
-from cases.models import Category, DeadlineRule, Evidence, ExtensionRequest, Problem
+from cases.models import (
+    Category,
+    DeadlineRule,
+    Evidence,
+    ExtensionRequest,
+    Problem,
+    TransitionRequirement,
+    Verification,
+)
+from cases.requirements import RequirementsUnmet
+from cases.tests.rectify import png, rectify, verify
 from portal.accounts.models import Role, User
 from portal.accounts.scoping import OutOfScope
 from portal.audit.models import AuditEvent
@@ -17,6 +27,11 @@ from portal.regions.models import EnforcementDomain, Unit
 from portal.workdays.calendar import add_working_days
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -67,8 +82,9 @@ def test_the_whole_journey_register_to_close(people, unit):
     problem = services.problem_transition(actor=city, problem_id=problem.pk, move="assign")
     # the default deadline: the severity rule's working days on the calendar
     assert problem.deadline == add_working_days(timezone.localdate(), 20)
-    for actor, move in ((county, "start"), (county, "submit")):
-        problem = services.problem_transition(actor=actor, problem_id=problem.pk, move=move)
+    problem = services.problem_transition(actor=county, problem_id=problem.pk, move="start")
+    rectify(county, problem)
+    problem = services.problem_transition(actor=county, problem_id=problem.pk, move="submit")
     with pytest.raises(PermissionDenied):  # the county cannot verify its own work
         services.problem_transition(actor=county, problem_id=problem.pk, move="verify_pass")
     new_deadline = timezone.localdate() + dt.timedelta(days=10)
@@ -77,18 +93,27 @@ def test_the_whole_journey_register_to_close(people, unit):
     )
     assert (problem.status, problem.deadline, problem.deadline_version) == ("rectifying", new_deadline, 2)
     services.problem_transition(actor=county, problem_id=problem.pk, move="submit")
+    record = verify(city, problem, method=Verification.Method.DESK)
     problem = services.problem_transition(actor=city, problem_id=problem.pk, move="verify_pass")
     assert problem.status == "closed" and problem.closed_at is not None
+    record.refresh_from_db()
+    assert (record.result, record.method, record.concluded_at is not None) == ("passed", "desk", True)
     actions = list(
-        AuditEvent.objects.filter(object_id=str(problem.pk)).order_by("seq").values_list("action", flat=True)
+        AuditEvent.objects.filter(object_id=str(problem.pk), object_type="cases.problem")
+        .order_by("seq")
+        .values_list("action", flat=True)
     )
     assert actions == [
         "problem.register",
         "problem.assign",
         "problem.start",
+        "problem.plan_set",
+        "problem.milestone_done",
+        "problem.progress",
         "problem.submit",
         "problem.verify_fail",
         "problem.submit",
+        "problem.verification_record",
         "problem.verify_pass",
     ]
     problem = services.problem_transition(
@@ -103,10 +128,15 @@ def test_the_whole_journey_register_to_close(people, unit):
 
 def test_key_problems_are_verified_by_the_province(people, unit):
     problem = register(people["county"], unit, is_key=True)
-    for actor, move in ((people["city"], "assign"), (people["county"], "start"), (people["county"], "submit")):
+    for actor, move in ((people["city"], "assign"), (people["county"], "start")):
         services.problem_transition(actor=actor, problem_id=problem.pk, move=move)
+    rectify(people["county"], problem)
+    services.problem_transition(actor=people["county"], problem_id=problem.pk, move="submit")
     with pytest.raises(PermissionDenied):
         services.problem_transition(actor=people["city"], problem_id=problem.pk, move="verify_pass")
+    with pytest.raises(PermissionDenied):
+        verify(people["city"], problem)
+    verify(people["province"], problem)
     assert (
         services.problem_transition(actor=people["province"], problem_id=problem.pk, move="verify_pass").status
         == "closed"
@@ -221,3 +251,137 @@ def test_disclosure_refuses_personal_data(people, unit):
         actor=people["city"], problem=problem, title="处理结果", summary="经查属实，对相关责任人予以通报批评。"
     )
     assert disclosure.pk
+
+
+# --- what a move needs (§6): the rules as data ----------------------------------------------------
+
+
+def _rectifying(people, unit, **extra):
+    problem = register(people["county"], unit, **extra)
+    services.problem_transition(actor=people["city"], problem_id=problem.pk, move="assign")
+    return services.problem_transition(actor=people["county"], problem_id=problem.pk, move="start")
+
+
+def _codes(excinfo) -> list[str]:
+    return [item["code"] for item in excinfo.value.as_list()]
+
+
+def test_submit_needs_a_plan_milestones_settled_and_evidenced_progress(people, unit):
+    county = people["county"]
+    problem = _rectifying(people, unit)
+    with pytest.raises(RequirementsUnmet) as refused:
+        services.problem_transition(actor=county, problem_id=problem.pk, move="submit")
+    assert _codes(refused) == ["plan_measures", "plan_route_map", "plan_milestones", "progress_evidence"]
+    assert all(item["message"] and item["link"].startswith(f"/cases/{problem.pk}/") for item in refused.value.as_list())
+    problem.refresh_from_db()
+    assert problem.status == "rectifying" and problem.version == 3  # nothing moved
+    assert not AuditEvent.objects.filter(action="problem.submit", object_id=str(problem.pk)).exists()
+
+    services.plan_set(
+        actor=county,
+        problem=problem,
+        measures="整改措施",
+        route_map="路线图",
+        milestones=[("排查", timezone.localdate()), ("复查", timezone.localdate() + dt.timedelta(days=5))],
+    )
+    services.progress_log(actor=county, problem=problem, note="只有文字，没有佐证")
+    with pytest.raises(RequirementsUnmet) as refused:
+        services.problem_transition(actor=county, problem_id=problem.pk, move="submit")
+    assert _codes(refused) == ["milestones_settled", "milestones_settled", "progress_evidence"]
+
+    first, second = problem.plan.milestones.order_by("due_on")
+    services.milestone_done(actor=county, problem=problem, milestone_id=first.pk)
+    services.milestone_explain(actor=county, problem=problem, milestone_id=second.pk, explanation="与排查合并完成")
+    services.progress_log(actor=county, problem=problem, note="整改到位", files=[png()])
+    assert services.problem_transition(actor=county, problem_id=problem.pk, move="submit").status == "submitted"
+
+
+def test_closing_needs_a_verification_record_and_key_or_grave_problems_an_onsite_one(people, unit):
+    county, city, province = people["county"], people["city"], people["province"]
+    problem = _rectifying(people, unit, severity=Problem.Severity.GRAVE)
+    rectify(county, problem)
+    services.problem_transition(actor=county, problem_id=problem.pk, move="submit")
+    with pytest.raises(RequirementsUnmet) as refused:
+        services.problem_transition(actor=city, problem_id=problem.pk, move="verify_pass")
+    assert _codes(refused) == ["verification_record", "verification_evidence", "verification_onsite"]
+    services.verification_record(
+        actor=city,
+        problem=problem,
+        method=Verification.Method.DESK,
+        verified_on=timezone.localdate(),
+        verifiers="王芳",
+        findings="材料齐全",
+    )
+    with pytest.raises(RequirementsUnmet) as refused:
+        services.problem_transition(actor=city, problem_id=problem.pk, move="verify_pass")
+    assert _codes(refused) == ["verification_evidence", "verification_onsite"]
+    verify(city, problem, method=Verification.Method.ONSITE)
+    assert services.problem_transition(actor=city, problem_id=problem.pk, move="verify_pass").status == "closed"
+    assert set(problem.verifications.values_list("result", flat=True)) == {"passed"}
+
+    # A key problem of general severity: on site too, and by the province.
+    key = _rectifying(people, unit, is_key=True)
+    rectify(county, key)
+    services.problem_transition(actor=county, problem_id=key.pk, move="submit")
+    verify(province, key, method=Verification.Method.UNANNOUNCED)
+    with pytest.raises(RequirementsUnmet) as refused:
+        services.problem_transition(actor=province, problem_id=key.pk, move="verify_pass")
+    assert _codes(refused) == ["verification_onsite"]
+
+
+def test_a_failed_verification_concludes_the_round_and_the_next_round_needs_its_own(people, unit):
+    county, city = people["county"], people["city"]
+    problem = _rectifying(people, unit)
+    rectify(county, problem)
+    services.problem_transition(actor=county, problem_id=problem.pk, move="submit")
+    first = verify(city, problem, method=Verification.Method.UNANNOUNCED)
+    services.problem_transition(
+        actor=city,
+        problem_id=problem.pk,
+        move="verify_fail",
+        reason="暗访发现仍有违规",
+        new_deadline=timezone.localdate() + dt.timedelta(days=7),
+    )
+    first.refresh_from_db()
+    assert first.result == "failed" and first.note == "暗访发现仍有违规"
+    services.problem_transition(actor=county, problem_id=problem.pk, move="submit")
+    with pytest.raises(RequirementsUnmet):
+        services.problem_transition(actor=city, problem_id=problem.pk, move="verify_pass")
+
+
+def test_verification_records_are_checked_and_only_for_submitted_problems(people, unit):
+    problem = _rectifying(people, unit)
+    with pytest.raises(ValidationError):  # not submitted yet
+        verify(people["city"], problem)
+    rectify(people["county"], problem)
+    services.problem_transition(actor=people["county"], problem_id=problem.pk, move="submit")
+    with pytest.raises(OutOfScope):  # the county does not verify its own work
+        verify(people["county"], problem)
+    with pytest.raises(ValidationError) as bad:
+        services.verification_record(
+            actor=people["city"],
+            problem=problem,
+            method="phone",
+            verified_on=timezone.localdate() + dt.timedelta(days=1),
+            verifiers=" ",
+            findings="",
+        )
+    assert set(bad.value.message_dict) == {"method", "verified_on", "verifiers", "findings"}
+    assert not problem.verifications.exists()
+
+
+def test_the_rules_are_data_an_administrator_tunes_per_severity(people, unit):
+    county = people["county"]
+    # A minor problem may need less: no route map and no evidence for general severity.
+    TransitionRequirement.objects.filter(
+        move="submit", severity=Problem.Severity.GENERAL, check_code__in=["plan_route_map", "progress_evidence"]
+    ).update(active=False)
+    general = _rectifying(people, unit)
+    serious = _rectifying(people, unit, severity=Problem.Severity.SERIOUS)
+    for problem in (general, serious):
+        services.plan_set(actor=county, problem=problem, measures="措施", milestones=[("排查", timezone.localdate())])
+        services.milestone_done(actor=county, problem=problem, milestone_id=problem.plan.milestones.get().pk)
+    assert services.problem_transition(actor=county, problem_id=general.pk, move="submit").status == "submitted"
+    with pytest.raises(RequirementsUnmet) as refused:
+        services.problem_transition(actor=county, problem_id=serious.pk, move="submit")
+    assert _codes(refused) == ["plan_route_map", "progress_evidence"]

@@ -15,7 +15,14 @@ logger = logging.getLogger(__name__)
 
 
 class ConflictError(Exception):
-    """Someone else changed the object first (compare-and-swap lost); answered with 409."""
+    """Someone else changed the object first (compare-and-swap lost), or the object's state
+    does not allow the request yet; answered with 409. A subclass may name itself (``code``)
+    and add machine-readable details (``payload``) to the answer."""
+
+    code = ""
+
+    def payload(self) -> dict:
+        return {}
 
 
 def exception_handler(exc, context):
@@ -23,7 +30,11 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ConflictError):
-        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        body = {"detail": str(exc)}
+        if exc.code:
+            body["code"] = exc.code
+        body.update(exc.payload())
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, (Http404, PermissionDenied)):
         # Out of scope answers exactly like missing.
         exc = Http404()

@@ -1,6 +1,9 @@
 """A problem's whole journey in Chromium, each role signing in through the real login page:
-register (county officer) → assign (city staff) → start and log progress with an evidence file
-(county) → submit → verify and close (city). Plus the 409 a stale page gets."""
+register (county officer) → assign (city staff) → start; 提交核查 disabled with the list of what
+is missing (a plan, a route map, milestones, evidence) → plan and progress with an evidence
+file (county) → submit after a confirmation page → 销号 disabled until the city records an
+on-site verification with evidence → verify and close after confirmation (city). Plus the 409
+a stale page gets."""
 
 from __future__ import annotations
 
@@ -98,6 +101,18 @@ class Desk:
         self.page.locator("#actions").get_by_role("button", name=label, exact=True).click()
         expect(self.page.locator(".portal-messages")).to_contain_text(f"已执行“{label}”")
 
+    def confirm_move(self, label: str, *summary: str) -> None:
+        """A move that asks for confirmation: its page shows the summary, then confirm."""
+        from playwright.sync_api import expect
+
+        self.page.locator("#actions").get_by_role("button", name=label, exact=True).click()
+        expect(self.page.get_by_role("heading", name=f"确认：{label}", level=1)).to_be_visible()
+        confirm = self.page.locator(".case-confirm")
+        for part in summary:
+            expect(confirm).to_contain_text(part)
+        confirm.get_by_role("button", name=f"确认：{label}", exact=True).click()
+        expect(self.page.locator(".portal-messages")).to_contain_text(f"已执行“{label}”")
+
     def status(self):
         return self.page.locator(".case-badges .case-status")
 
@@ -155,10 +170,21 @@ def test_register_assign_rectify_verify_close(browser, live_server, cast, screen
         expect(page.locator("#actions").get_by_role("button", name="核查通过并销号")).to_have_count(0)
         county.move("开始整改")
         expect(county.status()).to_have_text("整改中")
-        # The plan, with a milestone.
+        # Nothing behind it yet: 提交核查 is disabled and the panel says what is missing, with links.
+        submit = page.locator("#actions").get_by_role("button", name="提交核查", exact=True)
+        expect(submit).to_be_disabled()
+        missing = page.locator('#actions [data-unmet="submit"]')
+        for item in ("尚未制定整改方案", "缺少路线图", "没有时间节点", "尚无附有佐证材料的整改进展"):
+            expect(missing).to_contain_text(item)
+        expect(missing.get_by_role("link", name="尚未制定整改方案（整改措施）。")).to_have_attribute(
+            "href", f"/cases/{problem.pk}/plan/"
+        )
+        page.screenshot(path=str(screenshot_dir / "problem_submit_blocked.png"), full_page=True)
+        # The plan, with a route map and a milestone.
         page.locator("#plan").get_by_role("button", name="制定方案").click()
         plan_form = page.locator("#plan-form")
         plan_form.get_by_label("整改措施").fill("撤销违规执法点位；对涉事人员开展警示教育；全面排查同类问题。")
+        plan_form.get_by_label("路线图").fill("一周内撤点并教育，两周内完成排查，月底前提交核查。")
         plan_form.get_by_label("节点 1", exact=True).fill("完成同类问题排查")
         plan_form.get_by_label("计划完成日期 1", exact=True).fill(problem.deadline.isoformat())
         plan_form.get_by_role("button", name="保存方案").click()
@@ -195,17 +221,42 @@ def test_register_assign_rectify_verify_close(browser, live_server, cast, screen
         county.open("/cases/mine/")
         expect(page.locator("tbody tr", has_text=TITLE)).not_to_contain_text("完成同类问题排查")
         county.open(detail)
-        county.move("提交核查")
+        expect(page.locator('#actions [data-unmet="submit"]')).to_have_count(0)
+        county.confirm_move("提交核查", "撤销违规执法点位", "一周内撤点并教育", "完成同类问题排查", "整改现场照片.png")
         expect(county.status()).to_have_text("待核查")
 
-        # --- the city verifies and closes it -------------------------------------------------------
+        # --- the city verifies on site and closes it ----------------------------------------------
         city.open(detail)
-        expect(city.page.locator("#progress")).to_contain_text("已撤销该执法点位")
-        city.move("核查通过并销号")
+        cpage = city.page
+        expect(cpage.locator("#progress")).to_contain_text("已撤销该执法点位")
+        expect(cpage.locator("#actions").get_by_role("button", name="核查通过并销号", exact=True)).to_be_disabled()
+        expect(cpage.locator('#actions [data-unmet="verify_pass"]')).to_contain_text("尚未记录本轮核查")
+        cpage.locator("#verifications").get_by_role("button", name="记录核查").click()
+        record = cpage.locator("#verification-form")
+        expect(record).to_be_visible()
+        record.get_by_label("实地核查").check()
+        record.get_by_label("核查人员").fill("王芳、赵强")
+        record.get_by_label("核查发现").fill("现场查看，违规执法点位已撤除，未发现同类问题。")
+        site_photo = tmp_path / "核查现场照片.png"
+        site_photo.write_bytes(PNG)
+        record.get_by_label("核查佐证材料").set_input_files(str(site_photo))
+        record.get_by_role("button", name="保存核查记录").click()
+        expect(cpage.locator(".portal-messages")).to_contain_text("核查记录已保存")
+        expect(cpage.locator("#verifications")).to_contain_text("实地核查")
+        city.confirm_move("核查通过并销号", "实地核查", "违规执法点位已撤除")
         expect(city.status()).to_have_text("已销号")
         expect(city.page.locator(".case-stepper li.is-current")).to_contain_text("销号")
         timeline = city.page.locator("#timeline")
-        for step in ("登记问题", "交办", "开始整改", "报送整改进展", "提交核查", "核查通过并销号"):
+        for step in (
+            "登记问题",
+            "交办",
+            "开始整改",
+            "制定整改方案",
+            "报送整改进展",
+            "提交核查",
+            "记录核查",
+            "核查通过并销号",
+        ):
             expect(timeline).to_contain_text(step)
         problem.refresh_from_db()
         assert problem.status == "closed" and problem.closed_at is not None

@@ -12,6 +12,6 @@ def clean(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0005_problem_figure_table_from_dashboards")]
+    dependencies = [("cases", "0007_default_transition_requirements")]
 
     operations = [migrations.RunPython(clean, migrations.RunPython.noop, elidable=True)]
