@@ -99,6 +99,8 @@ class SupervisionItem(models.Model):
     deadline_version = models.PositiveIntegerField(_("期限版本"), default=1)
     report_every_days = models.PositiveSmallIntegerField(_("报告周期（工作日）"))
     next_report_due = models.DateField(_("下次报告日期"), null=True, blank=True)
+    # Set when the rectification report comes in: the team accepts on site by then.
+    acceptance_due = models.DateField(_("验收期限"), null=True, blank=True)
     report_seq = models.PositiveIntegerField(_("已报进展次数"), default=0)
     failed_acceptances = models.PositiveSmallIntegerField(_("验收未通过次数"), default=0)
     version = models.PositiveIntegerField(_("版本"), default=1)  # compare-and-swap for transitions
@@ -132,6 +134,7 @@ class SupervisionItem(models.Model):
                 name="supitem_report_due_idx",
                 condition=Q(status__in=["listed", "rectifying"]),
             ),
+            models.Index(fields=["acceptance_due"], name="supitem_acceptance_due_idx", condition=Q(status="reported")),
             models.Index(fields=["status", "region"], name="supitem_status_region_idx"),
         ]
         constraints = [

@@ -45,6 +45,11 @@ def referral_after_days() -> int:
     return int(getattr(settings, "SUPERVISION_REFERRAL_AFTER_DAYS", 10))
 
 
+def acceptance_days() -> int:
+    """Working days the team has for the on-site acceptance after the rectification report."""
+    return int(getattr(settings, "SUPERVISION_ACCEPTANCE_DAYS", 10))
+
+
 def next_item_codes(count: int, *, year: int | None = None) -> list[str]:
     year = year or timezone.localdate().year
     with connection.cursor() as cursor:
@@ -347,7 +352,9 @@ def item_transition(
             next_report_due=add_working_days(today, item.report_every_days),
         )
     if move == "report":
-        updates["next_report_due"] = None
+        updates.update(next_report_due=None, acceptance_due=_plain(add_working_days(today, acceptance_days())))
+    elif spec.is_acceptance:
+        updates["acceptance_due"] = None
     changed = SupervisionItem.objects.filter(pk=item.pk, status=item.status, version=version).update(**updates)
     if changed == 0:
         raise ConflictError(_("该督办事项刚刚被他人处理，请刷新后重试。"))
