@@ -142,7 +142,7 @@ def _day_number(day) -> int | None:
 
 @register
 class SupervisionDeadlineSource(_ItemDateSource):
-    name = "supervision_deadline"
+    name = "sup_deadline"
     steps_setting = "SUPERVISION_DEADLINE_STEPS"
     column = "deadline"
     states = ("listed", "rectifying", "reported")
@@ -175,7 +175,7 @@ class SupervisionDeadlineSource(_ItemDateSource):
 
 @register
 class SupervisionReportSource(_ItemDateSource):
-    name = "supervision_report"
+    name = "sup_report"
     steps_setting = "SUPERVISION_REPORT_STEPS"
     column = "next_report_due"
     states = ("listed", "rectifying")
@@ -196,7 +196,7 @@ class SupervisionReportSource(_ItemDateSource):
 
 @register
 class SupervisionAcceptanceSource(_ItemDateSource):
-    name = "supervision_acceptance"
+    name = "sup_acceptance"
     steps_setting = "SUPERVISION_ACCEPTANCE_STEPS"
     column = "acceptance_due"
     states = ("reported",)

@@ -19,10 +19,10 @@ def test_report_dates_deadline_and_acceptance_join_the_alert_ledger(people):  # 
     run = alerts_sweep(today=services._plain(add_working_days(today, 2)), enqueue=False)
     alerts_fan_out(run_id=run.pk, enqueue=False)
     sources = set(Alert.objects.filter(subject_id=item.pk).values_list("step__source", flat=True))
-    assert "supervision_report" in sources
+    assert "sup_report" in sources
     who = set(
         Delivery.objects.filter(
-            alert__subject_id=item.pk, alert__step__source="supervision_report", channel="inbox"
+            alert__subject_id=item.pk, alert__step__source="sup_report", channel="inbox"
         ).values_list("recipient__username", flat=True)
     )
     assert {"county", "inspector"} <= who and "county_b" not in who
@@ -31,7 +31,7 @@ def test_report_dates_deadline_and_acceptance_join_the_alert_ledger(people):  # 
     run = alerts_sweep(today=late, enqueue=False)
     alerts_fan_out(run_id=run.pk, enqueue=False)
     steps = set(
-        Alert.objects.filter(subject_id=item.pk, step__source="supervision_deadline").values_list(
+        Alert.objects.filter(subject_id=item.pk, step__source="sup_deadline").values_list(
             "step__name", flat=True
         )
     )
@@ -42,5 +42,5 @@ def test_report_dates_deadline_and_acceptance_join_the_alert_ledger(people):  # 
     assert item.acceptance_due is not None
     run = alerts_sweep(today=item.acceptance_due, enqueue=False)
     alerts_fan_out(run_id=run.pk, enqueue=False)
-    assert Alert.objects.filter(subject_id=item.pk, step__source="supervision_acceptance").exists()
+    assert Alert.objects.filter(subject_id=item.pk, step__source="sup_acceptance").exists()
     assert SupervisionItem.objects.get(pk=item.pk).status == "reported"
