@@ -31,9 +31,7 @@ def test_report_dates_deadline_and_acceptance_join_the_alert_ledger(people):  # 
     run = alerts_sweep(today=late, enqueue=False)
     alerts_fan_out(run_id=run.pk, enqueue=False)
     steps = set(
-        Alert.objects.filter(subject_id=item.pk, step__source="sup_deadline").values_list(
-            "step__name", flat=True
-        )
+        Alert.objects.filter(subject_id=item.pk, step__source="sup_deadline").values_list("step__name", flat=True)
     )
     assert "province" in steps
     # the rectification report: the acceptance date is owed to the team
