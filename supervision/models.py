@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.scoping import ScopedQuerySet
+from supervision.figure_tables import SupervisionFigure  # noqa: F401 - the dashboards' summary table
 
 
 class SupervisionItemQuerySet(ScopedQuerySet):
@@ -111,6 +112,8 @@ class SupervisionItem(models.Model):
     created_at = models.DateTimeField(_("挂牌时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
     delisted_at = models.DateTimeField(_("摘牌时间"), null=True, blank=True)
+    # Working days from listing to delisting (the calendar's), fixed when delisted.
+    delist_working_days = models.PositiveIntegerField(_("摘牌用时（工作日）"), null=True, blank=True)
     # What the public page shows once delisted (no personal data, checked on write).
     handling_result = models.TextField(_("处理结果"), blank=True)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from portal.accounts.capabilities import Cap
@@ -21,7 +21,19 @@ from supervision.models import (
 
 ITEM_OBJECT_TYPE = SupervisionItem._meta.label_lower
 
-FILTERS = ("q", "level", "status", "overdue", "region", "domain", "listed_from", "listed_to")
+FILTERS = (
+    "q",
+    "level",
+    "status",
+    "overdue",
+    "region",
+    "unit",
+    "domain",
+    "listed_from",
+    "listed_to",
+    "delisted_from",
+    "on_time",
+)
 
 
 def items_visible(user, cap: Cap = Cap.VIEW_RECORDS) -> QuerySet[SupervisionItem]:
@@ -47,12 +59,21 @@ def items_filtered(user, params, *, today: dt.date | None = None) -> tuple[Query
         qs = qs.filter(level=cleaned["level"])
     if cleaned["status"] in SupervisionItem.Status.values:
         qs = qs.filter(status=cleaned["status"])
+    elif cleaned["status"] == "open":
+        qs = qs.exclude(status=SupervisionItem.Status.DELISTED)
     if cleaned["overdue"] == "yes":
         qs = qs.filter(is_overdue=True)
     elif cleaned["overdue"] == "no":
         qs = qs.filter(is_overdue=False)
     if (code := cleaned["region"]).isdigit() and len(code) == 6:
         qs = qs.filter(region__in=Region.objects.filter(path__contains=f"{code}/").values("code"))
+    if cleaned["unit"].isdigit():
+        qs = qs.filter(unit_id=int(cleaned["unit"]))
+    if start := _date(cleaned["delisted_from"]):
+        tz = timezone.get_current_timezone()
+        qs = qs.filter(delisted_at__gte=dt.datetime.combine(start, dt.time.min, tz))
+    if cleaned["on_time"] == "yes":
+        qs = qs.filter(delisted_at__isnull=False, delisted_at__date__lte=F("deadline"))
     if cleaned["domain"].isdigit():
         qs = qs.filter(domain_id=int(cleaned["domain"]))
     if start := _date(cleaned["listed_from"]):

@@ -22,7 +22,7 @@ from portal.accounts.scoping import PROVINCE_CODE, ensure_writable, get_visible_
 from portal.audit.services import audit_record, audit_record_many
 from portal.core.api import ConflictError
 from portal.regions.models import Region
-from portal.workdays.calendar import add_working_days
+from portal.workdays.calendar import add_working_days, working_days_between
 from supervision.models import (
     AcceptanceVisit,
     CandidateDismissal,
@@ -169,7 +169,8 @@ def item_list(
     if level is None:
         raise PermissionDenied(_("只有省厅或市局工作人员可以挂牌督办。"))
     problem_rows = [
-        get_visible_or_404(Problem.objects.select_related("region"), actor, Cap.VIEW_RECORDS, pk=pk) for pk in problems
+        get_visible_or_404(Problem.objects.select_related("region", "unit"), actor, Cap.VIEW_RECORDS, pk=pk)
+        for pk in problems
     ]
     complaint_rows = [get_visible_or_404(Complaint, actor, Cap.VIEW_RECORDS, pk=pk) for pk in complaints]
     errors = {}
@@ -189,16 +190,18 @@ def item_list(
     if errors:
         raise ValidationError(errors)
     covered = [p.region_id for p in problem_rows] + [c.handling_region_id for c in complaint_rows]
+    if unit is None:
+        # The responsible unit: the first covered problem's, else the complained-about unit.
+        unit = next((p.unit for p in problem_rows), None) or next(
+            (c.unit or c.handling_unit for c in complaint_rows), None
+        )
+    if unit is None:
+        raise ValidationError({"problem_codes": _("请选择涉及的问题或投诉，据此确定责任单位。")})
     if region is None:
-        if unit is not None:
-            region = unit.region
-        elif covered:
-            region = common_region(covered)
-        else:
-            raise ValidationError({"region": _("请选择督办事项所属区划，或选择涉及的问题、投诉。")})
+        region = common_region(covered) if covered else unit.region
     ensure_writable(actor, region=region)
-    if unit is not None:
-        ensure_writable(actor, unit=unit)
+    ensure_writable(actor, unit=unit)
+    covered.append(unit.region_id)
     outside = [code for code in covered if not Region.objects.filter(code=code, path__startswith=region.path).exists()]
     if outside:
         raise ValidationError({"region": _("涉及的问题或投诉不在所选区划范围内。")})
@@ -345,7 +348,12 @@ def item_transition(
     now = timezone.now()
     updates = {"status": spec.target, "version": F("version") + 1, "updated_at": now}
     if spec.target == S.DELISTED:
-        updates.update(delisted_at=now, next_report_due=None, handling_result=handling_result.strip())
+        updates.update(
+            delisted_at=now,
+            next_report_due=None,
+            handling_result=handling_result.strip(),
+            delist_working_days=max(0, int(working_days_between(item.listed_on, today))),
+        )
     if move == "accept_fail":
         updates.update(
             failed_acceptances=F("failed_acceptances") + 1,

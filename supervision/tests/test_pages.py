@@ -238,3 +238,40 @@ def test_candidate_pages_render_for_problems(client, people):  # noqa: F811
     found = candidates.candidates_for(people["province"])
     [candidate] = found["pb"]["shown"]
     assert candidate.count == 1 and len(candidate.problems()) == 1
+
+
+def test_dashboard_figures_equal_their_lists(client, people):  # noqa: F811
+    from portal.dashboards.services import figures_refresh
+    from supervision.models import SupervisionFigure
+
+    inspector = people["inspector"]
+    done = list_item(people["province"], [make_problem("410105")], team=[inspector])
+    for move in ("start", "report"):
+        services.item_transition(actor=people["county"], item_id=done.pk, move=move, text="x")
+    services.item_transition(
+        actor=inspector,
+        item_id=done.pk,
+        move="accept_pass",
+        text="ok",
+        visited_on=timezone.localdate(),
+        members=[inspector],
+    )
+    late = list_item(
+        people["province"], [make_problem("410122")], listed_on=timezone.localdate() - dt.timedelta(days=90)
+    )
+    list_item(people["province"], [make_problem("410303")])
+    figures_refresh()
+    row = SupervisionFigure.objects.get(dim="all", region_id="410100", unit__isnull=True)
+    assert (row.open, row.overdue, row.delisted, row.delisted_on_time) == (1, 1, 1, 1)
+    client.force_login(people["city"])
+    body = client.get(reverse("supervision:index"), {"overdue": "yes"}).content.decode()
+    assert late.code in body and done.code not in body
+    body = client.get(reverse("supervision:index"), {"status": "open"}).content.decode()
+    assert late.code in body and done.code not in body
+    body = client.get(
+        reverse("supervision:index"), {"status": "delisted", "on_time": "yes", "delisted_from": "2000-01-01"}
+    ).content.decode()
+    assert done.code in body and late.code not in body
+    # the city's dashboard shows the section, its numbers linking to the ledger
+    body = client.get("/").content.decode()
+    assert 'id="kpi-supervision"' in body and reverse("supervision:index") + "?" in body
