@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.capabilities import Cap
 from portal.accounts.scoping import get_visible_or_404
@@ -125,11 +126,26 @@ def item_detail_parts(item: SupervisionItem) -> dict:
     }
 
 
+EVENT_LABELS = {
+    "supervision.list": _("挂牌督办"),
+    "supervision.start": _("开始整改"),
+    "supervision.document": _("印发督办文书"),
+    "supervision.team": _("调整督导组"),
+    "supervision.referral_send": _("提请追责"),
+}
+
+
 def _timeline(reports, visits, stationings, referrals, events) -> list[TimelineEntry]:
     entries = [
-        TimelineEntry(e.occurred_at, "event", e.action, "", e.actor_username)
+        TimelineEntry(
+            e.occurred_at,
+            "event",
+            str(EVENT_LABELS[e.action]),
+            str((e.changes or {}).get("number", "")) if e.action == "supervision.document" else "",
+            e.actor_username,
+        )
         for e in events
-        if e.action in ("supervision.list", "supervision.start", "supervision.document", "supervision.team")
+        if e.action in EVENT_LABELS
     ]
     for r in reports:
         entries.append(

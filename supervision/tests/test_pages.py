@@ -275,3 +275,21 @@ def test_dashboard_figures_equal_their_lists(client, people):  # noqa: F811
     # the city's dashboard shows the section, its numbers linking to the ledger
     body = client.get("/").content.decode()
     assert 'id="kpi-supervision"' in body and reverse("supervision:index") + "?" in body
+
+
+def test_a_corrupt_template_falls_back_to_the_built_in_and_tells_the_administrator(people):  # noqa: F811
+    import zipfile
+
+    from portal.core.models import AdminWarning
+    from portal.documents.models import DocumentTemplate
+
+    item = list_item(people["province"], [make_problem("410105")])
+    item.title = "含控制字符\x01\x0b的事项"
+    item.save(update_fields=["title"])
+    DocumentTemplate.objects.create(doc_type="supervision.notice", name="坏模板", content=b"not a docx", active=True)
+    document = services.document_issue(actor=people["province"], item=item, doc_type="supervision.notice")
+    assert document.number.endswith("1号")
+    with zipfile.ZipFile(io.BytesIO(bytes(document.content))) as docx:
+        body = docx.read("word/document.xml").decode()
+    assert "含控制字符" in body and item.code in body
+    assert AdminWarning.objects.filter(key__startswith="document-template-").exists()
