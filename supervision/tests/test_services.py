@@ -308,3 +308,47 @@ def test_stationing_needs_a_serious_item_and_logs_once_per_day(people):
         services.station_log(actor=inspector, item=item, stationing_id=stationing.pk, day=today, text="again")
     with pytest.raises(PermissionDenied):
         services.station_log(actor=people["county"], item=item, stationing_id=stationing.pk, day=today, text="x")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_acceptances_racing_exactly_one_is_recorded(people):
+    import threading
+
+    from django.db import connection
+
+    inspector, province = people["inspector"], people["province"]
+    item = list_item(province, [make_problem()], team=[inspector])
+    for move in ("start", "report"):
+        item = services.item_transition(actor=people["county"], item_id=item.pk, move=move, text="x")
+    seen, outcomes = item.version, []
+    barrier = threading.Barrier(2)
+
+    def accept(actor, move):
+        try:
+            barrier.wait()
+            services.item_transition(
+                actor=actor,
+                item_id=item.pk,
+                move=move,
+                text="现场验收",
+                visited_on=timezone.localdate(),
+                members=[inspector],
+                expected_version=seen,
+            )
+            outcomes.append("ok")
+        except ConflictError:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=accept, args=(inspector, "accept_pass")),
+        threading.Thread(target=accept, args=(province, "accept_fail")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    assert AcceptanceVisit.objects.filter(item=item).count() == 1
+    assert AuditEvent.objects.filter(object_id=str(item.pk), action__startswith="supervision.accept").count() == 1
