@@ -352,3 +352,17 @@ def test_two_acceptances_racing_exactly_one_is_recorded(people):
     assert sorted(outcomes) == ["conflict", "ok"]
     assert AcceptanceVisit.objects.filter(item=item).count() == 1
     assert AuditEvent.objects.filter(object_id=str(item.pk), action__startswith="supervision.accept").count() == 1
+
+
+def test_the_beat_task_proposes_referrals_and_is_scheduled(people, settings):
+    from django.conf import settings as django_settings
+
+    from supervision.tasks import referrals_propose_overdue
+
+    item = list_item(
+        people["province"], [make_problem()], deadline_days=1, listed_on=timezone.localdate() - dt.timedelta(days=60)
+    )
+    assert referrals_propose_overdue() == 1
+    assert Referral.objects.get(item=item).reason == "deadline_passed"
+    entry = django_settings.CELERY_BEAT_SCHEDULE["supervision-referrals-propose"]
+    assert entry["task"] == "supervision.tasks.referrals_propose_overdue"
