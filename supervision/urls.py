@@ -6,5 +6,20 @@ app_name = "supervision"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("export/", views.export, name="export"),
+    path("new/", views.new, name="new"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/transition/", views.transition, name="transition"),
+    path("<int:pk>/progress/", views.progress, name="progress"),
+    path("<int:pk>/stationing/", views.stationing, name="stationing"),
+    path("<int:pk>/stationing/log/", views.station_log, name="station-log"),
+    path("<int:pk>/referral/", views.referral, name="referral"),
+    path("<int:pk>/document/", views.document, name="document"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
+    path("candidates/", views.candidates, name="candidates"),
+    path("candidates/records/", views.candidate_records, name="candidate-records"),
+    path("candidates/dismiss/", views.candidate_dismiss, name="candidate-dismiss"),
+    # The public page (§5, §9): delisted items and their handling results, no personal data.
+    path("public/", views.public_list, name="public"),
     path("risks/", views.risks, name="risks"),
 ]

@@ -19,11 +19,32 @@ def active_template(doc_type: str) -> DocumentTemplate | None:
     return DocumentTemplate.objects.filter(doc_type=doc_type, active=True).first()
 
 
+def _writer(key: str, template: DocumentTemplate | None) -> DocxWriter:
+    """A writer on the template; a missing or unreadable one falls back to the built-in layout
+    and tells the administrators (the document is still written)."""
+    if template is None:
+        return DocxWriter(None)
+    try:
+        content = bytes(template.content or b"")
+        if not content:
+            raise TemplateError(_("模板文件为空"))
+        return DocxWriter(content)
+    except TemplateError as exc:
+        from portal.core.services import admin_warning_raise
+
+        admin_warning_raise(
+            key=f"document-template-{template.pk}",
+            message=_("文书模板“%(name)s”无法使用（%(error)s），已改用内置版式。请在“文书模板”中重新上传。")
+            % {"name": template.name, "error": exc},
+        )
+        return DocxWriter(None)
+
+
 def render(key: str, obj, *, number: str = "", template: DocumentTemplate | None = None, **options) -> bytes:
     """``obj``'s document of type ``key`` as .docx bytes (the active template, or built-in)."""
     kind = document_type(key)
     template = template or active_template(key)
-    writer = DocxWriter(bytes(template.content) if template else None)
+    writer = _writer(key, template)
     kind.build(writer, obj, **options)
     values = {
         "title": "",

@@ -12,16 +12,17 @@ from django.urls import reverse
 
 from cases.models import Accountability, Problem
 from complaints.models import Complaint
+from portal.dashboards.registry import figure_sets
 from portal.dashboards.services import figures_refresh
 from portal.dashboards.tests.conftest import accountability, client_for, complaint, days, problem
 from portal.regions.models import Region, Unit
 
 pytestmark = pytest.mark.django_db
 
-# session, user, the user's region, snapshot, regions, problem and complaint figures by
-# dimension, by place (two), units per place; the header's inbox badge and the session
-# timeout's touch of the session (savepoint, update, release)
-PROVINCE_QUERIES = 14
+# session, user, the user's region, snapshot, regions, units per place; the header's inbox
+# badge and the session timeout's touch of the session (savepoint, update, release); and per
+# registered figure set its rows by dimension and its rows by place
+PROVINCE_QUERIES = 10 + 2 * len(figure_sets())
 
 
 CSRF = re.compile(rb'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')

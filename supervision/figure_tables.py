@@ -1,0 +1,26 @@
+"""The dashboards' summary table of listed supervision (``supervision/figures.py`` fills it).
+Imported by ``supervision.models`` so Django knows the model."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from portal.dashboards.models import FigureTable, count_field
+
+
+class SupervisionFigure(FigureTable):
+    """Ledger items, by the item's region and responsible unit (the items' own scoping)."""
+
+    DIMENSIONS = ("dim", "month")
+
+    open = count_field()
+    overdue = count_field()
+    delisted = count_field()
+    delisted_on_time = count_field()
+    delist_days = count_field()  # working days listed → delisted, summed over ``delisted``
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dim", "region"], name="dash_sup_dim_region_idx"),
+            models.Index(fields=["unit", "dim"], name="dash_sup_unit_dim_idx"),
+        ]
