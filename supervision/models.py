@@ -8,23 +8,42 @@ inspectors, and moves listed → rectifying → reported → delisted (摘牌), 
 when the acceptance fails (``supervision/transitions.py``, compare-and-swap on ``version``).
 
 "Overdue" is never stored: it is the deadline against today for an item not delisted.
-Everything is scoped by the item's region (the covered region): the province sees all, a city
-its subtree, a county the items that cover it.
+Everything is scoped by the item's region (the lowest region holding what it covers) and by what
+it covers: the province sees all, a city its subtree, a county the items that cover it
+(``SupervisionItemQuerySet.visible_to``).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.accounts.scoping import ScopedQuerySet
+from portal.accounts.capabilities import Cap, has_cap
+from portal.accounts.scoping import ScopedQuerySet, subtree_q
 from supervision.figure_tables import SupervisionFigure  # noqa: F401 - the dashboards' summary table
 
 
 class SupervisionItemQuerySet(ScopedQuerySet):
+    def visible_to(self, user, cap: Cap | None = Cap.VIEW_RECORDS) -> SupervisionItemQuerySet:
+        """The one scoping rule, widened to what an item covers: an item in the user's subtree,
+        or one covering a problem or complaint of it (an item covering two counties is scoped
+        to their city, and each county still sees it)."""
+        if cap is not None and not has_cap(user, cap):
+            return self.none()
+        own = subtree_q(user, "region")
+        if not own:  # province-wide: an empty Q
+            return self.all()
+        through_problems = SupervisionItem.problems.through.objects.filter(
+            subtree_q(user, "problem__region"), supervisionitem_id=OuterRef("pk")
+        )
+        through_complaints = SupervisionItem.complaints.through.objects.filter(
+            subtree_q(user, "complaint__handling_region"), supervisionitem_id=OuterRef("pk")
+        )
+        return self.filter(own | Exists(through_problems) | Exists(through_complaints))
+
     def open(self):
         return self.exclude(status=SupervisionItem.Status.DELISTED)
 

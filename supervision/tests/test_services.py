@@ -85,6 +85,18 @@ def test_common_region_of_problems_in_two_counties_is_their_city(people):
     assert item.region_id == "410100" and item.level == "city"
 
 
+def test_each_county_an_item_covers_sees_it_and_no_other(people):
+    item = list_item(people["city"], [make_problem("410105"), make_problem("410122")])
+    zhongmou = User.objects.create_user("zhongmou", region_id="410122", roles=[Role.COUNTY_OFFICER])
+    for reader in (people["county"], zhongmou, people["city"], people["province"]):
+        assert list(SupervisionItem.objects.visible_to(reader)) == [item], reader.username
+    assert not SupervisionItem.objects.visible_to(people["county_b"]).exists()
+    assert not SupervisionItem.objects.visible_to(people["city_b"]).exists()
+    services.item_transition(actor=people["county"], item_id=item.pk, move="start")  # the county acts on it
+    item.refresh_from_db()
+    assert item.status == "rectifying"
+
+
 def test_listing_a_problem_out_of_scope_is_404_and_writes_nothing(people):
     foreign = make_problem("410303")
     with pytest.raises(OutOfScope):
