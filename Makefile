@@ -15,12 +15,14 @@ PYTEST_DEFAULTS := $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n $(TEST_WORKERS
   $(if $(findstring no:cov,$(PYTEST_ARGS)),,--cov --cov-report=term:skip-covered)
 
 .DEFAULT_GOAL := help
-.PHONY: help run stop test bench lint format check-migrations messages lock clean
+.PHONY: help run stop test bench backup restore lint format check-migrations messages lock clean
 
 help:
 	@echo "make run     start the portal (web, Celery worker and beat) on http://127.0.0.1:$${PORT:-8000}"
 	@echo "make test    run the whole test suite"
 	@echo "make stop    stop a running 'make run'"
+	@echo "make backup  database + evidence files into backups/portal-<date>.tar (FILE=path to choose)"
+	@echo "make restore FILE=backups/portal-....tar   into an empty database and media folder"
 	@echo "make bench   benchmarks at provincial scale (seeds once into its own database)"
 	@echo "make lint    ruff (lint and format check); make check-migrations for missing migrations"
 
@@ -44,6 +46,14 @@ stop:
 
 test: $(VENV)/.installed-dev
 	@$(PY) -m portal.launcher test $(PYTEST_DEFAULTS) $(PYTEST_ARGS)
+
+# DATABASE_URL when set, else make run's embedded database (var/run/); see README "Backups".
+backup: $(VENV)/.installed-run
+	@$(PY) -m portal.launcher backup $(if $(FILE),--output "$(FILE)")
+
+restore: $(VENV)/.installed-run
+	@$(if $(FILE),,echo "portal: say which archive, e.g. make restore FILE=backups/portal-20261207-031500.tar" >&2; exit 2)
+	@$(PY) -m portal.launcher restore "$(FILE)"
 
 bench: $(VENV)/.installed-dev
 	@$(PY) -m portal.launcher bench $(BENCH_ARGS)
