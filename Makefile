@@ -44,7 +44,10 @@ run: $(VENV)/.installed-run
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m portal.launcher stop; else echo "portal: nothing to stop (no .venv yet)"; fi
 
+# Chromium and the CJK fonts for the browser tests, when root (or sudo -n) with apt-get; else the
+# run ends with a line saying how many browser tests were skipped and why. SYSTEM_PACKAGES=skip: never.
 test: $(VENV)/.installed-dev
+	@.ci/system-packages --if-possible
 	@$(PY) -m portal.launcher test $(PYTEST_DEFAULTS) $(PYTEST_ARGS)
 
 # DATABASE_URL when set, else make run's embedded database (var/run/); see README "Backups".
