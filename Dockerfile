@@ -39,4 +39,4 @@ USER portal
 EXPOSE 8000
 
 # docker-compose.yml gives each service its command; this is the web server's.
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--no-control-socket", "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+CMD ["gunicorn", "portal.wsgi", "--config", "python:portal.gunicorn_conf", "--bind", "0.0.0.0:8000", "--no-control-socket", "--access-logfile", "-", "--forwarded-allow-ips", "*"]

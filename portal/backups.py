@@ -197,8 +197,15 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
 # --- backup ----------------------------------------------------------------------------------
 
 
+def _now() -> datetime.datetime:
+    """The portal's time zone (Asia/Shanghai), whatever the machine's clock zone is."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.datetime.now(ZoneInfo("Asia/Shanghai"))
+
+
 def default_output(folder: Path) -> Path:
-    stamp = datetime.datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
+    stamp = _now().strftime("%Y%m%d-%H%M%S")
     return folder / f"portal-{stamp}.tar"
 
 
@@ -259,7 +266,7 @@ def backup(database_url: str, media_root: Path, output: Path) -> dict:
             )
         manifest = {
             "format": FORMAT,
-            "created_at": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "created_at": _now().isoformat(timespec="seconds"),
             "database": {
                 "name": target.dbname,
                 "server_version": server_version,

@@ -435,6 +435,8 @@ def _gunicorn_command(port: int) -> list[str]:
         "-m",
         "gunicorn",
         "portal.wsgi",
+        "--config",
+        "python:portal.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -483,6 +485,8 @@ def run() -> int:
             ["migrate", "--no-input", "-v", "0"],
             ["seed_demo", "--scale", "small", "--logins-file", str(scope_dir / DEMO_LOGINS_FILE)],
         )
+        # prometheus-client's multiprocess files for gunicorn's workers (portal/gunicorn_conf.py)
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(scope_dir / "prometheus"))
         log_dir = scope_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         commands = {
