@@ -75,6 +75,7 @@ MIDDLEWARE = [
     # outermost: times every request and counts its answer (portal/core/metrics.py)
     "portal.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -278,6 +279,17 @@ for _app in [name for name in INSTALLED_APPS if (BASE_DIR / name.replace(".", "/
         if exc.name not in (_app, f"{_app}.schedule") and not _app.startswith(exc.name or "-"):
             raise
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+
+# --- content security policy (portal/core/security.py); CONTENT_SECURITY_POLICY="" sends none
+def _content_security_policy() -> str:
+    from portal.core.security import DEFAULT_POLICY
+
+    raw = env.str("CONTENT_SECURITY_POLICY", default=None)
+    return DEFAULT_POLICY if raw is None else raw.strip()
+
+
+CONTENT_SECURITY_POLICY = _content_security_policy()
 
 # --- metrics and logging -----------------------------------------------------------------
 # /metrics (Prometheus text format) answers only these client addresses or networks; 404 to others.
