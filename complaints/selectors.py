@@ -162,7 +162,8 @@ def complaint_search(user, params, *, cap: Cap = Cap.VIEW_RECORDS, today: dt.dat
     queryset (lights annotated, the list's related rows joined) and the cleaned filters."""
     today = today or timezone.localdate()
     qs = with_lights(complaints_visible_to(user, cap), today).select_related(*LIST_RELATED)
-    cleaned = {key: (params.get(key) or "").strip()[:64] for key in FILTERS}
+    # PostgreSQL text cannot hold NUL, so no stored value contains one: dropped, not a 500.
+    cleaned = {key: (params.get(key) or "").replace("\x00", "").strip()[:64] for key in FILTERS}
     if q := cleaned["q"]:
         phone = crypto.normalise_phone(q)
         if q.upper().startswith(("TS", "DM")):

@@ -435,6 +435,8 @@ def _gunicorn_command(port: int) -> list[str]:
         "-m",
         "gunicorn",
         "portal.wsgi",
+        "--config",
+        "python:portal.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -483,6 +485,8 @@ def run() -> int:
             ["migrate", "--no-input", "-v", "0"],
             ["seed_demo", "--scale", "small", "--logins-file", str(scope_dir / DEMO_LOGINS_FILE)],
         )
+        # prometheus-client's multiprocess files for gunicorn's workers (portal/gunicorn_conf.py)
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(scope_dir / "prometheus"))
         log_dir = scope_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         commands = {
@@ -654,9 +658,129 @@ def bench(bench_args: list[str]) -> int:
         _reap_all()
 
 
+# --- make backup / make restore --------------------------------------------------------------
+
+_SETTING_SCRIPT = """
+import sys
+from portal.boot import load_settings_or_exit
+load_settings_or_exit()
+from django.conf import settings
+print(getattr(settings, sys.argv[1]))
+"""
+
+
+def _setting(name: str) -> str:
+    """One value of the Django settings, read in a child process (the launcher never imports Django)."""
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
+    env.setdefault("DATABASE_URL", "postgres://portal@127.0.0.1:5432/portal")
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    result = subprocess.run(
+        [PYTHON, "-c", _SETTING_SCRIPT, name], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        raise LaunchError((lines[-1] if lines else "the settings could not be loaded").removeprefix("portal: "), code=2)
+    return result.stdout.strip()
+
+
+@contextlib.contextmanager
+def _database_for(scope: str):
+    """DATABASE_URL when set, else the embedded server of ``scope`` (started if need be, and then
+    stopped again; a server that was already running, e.g. under ``make run``, is left running)."""
+    if os.environ.get("DATABASE_URL"):
+        url = os.environ["DATABASE_URL"]
+        _check_reachable(url, "DATABASE_URL")
+        yield url
+        return
+    scope_dir = VAR_DIR / scope
+    pid = _postmaster_pid(scope_dir / "pg")
+    was_running = pid is not None and _pid_alive(pid)
+    _become_subreaper()
+    try:
+        yield postgres_start(scope_dir, "portal")
+    finally:
+        if not was_running:
+            postgres_stop(scope_dir)
+            _reap_all()
+
+
+def _backup_arguments(argv: list[str], command: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=f"python -m portal.launcher {command}")
+    if command == "restore":
+        parser.add_argument("file", help="the archive 'make backup' wrote")
+    else:
+        parser.add_argument("--output", default=os.environ.get("BACKUP_DIR") or str(BASE_DIR / "backups"))
+    parser.add_argument("--media", help="the private media folder (default: the settings' MEDIA_ROOT)")
+    parser.add_argument("--scope", default="run", help="the embedded server's scope when DATABASE_URL is unset")
+    return parser.parse_args(argv)
+
+
+def _number(value: int) -> str:
+    return f"{value:,}"
+
+
+def backup_command(argv: list[str]) -> int:
+    from portal import backups
+
+    args = _backup_arguments(argv, "backup")
+    media = Path(args.media or _setting("MEDIA_ROOT"))
+    try:
+        with _database_for(args.scope) as url:
+            manifest = backups.backup(url, media, Path(args.output).resolve())
+    except backups.BackupError as exc:
+        raise LaunchError(str(exc), exc.code) from None
+    database, archive = manifest["database"], manifest["archive"]
+    audit = database["tables"].get("audit_auditevent", 0)
+    say(
+        f"backed up the database {database['name']!r} (PostgreSQL {database['server_version']}: "
+        f"{len(database['tables'])} tables, {_number(database['rows'])} rows, {_number(audit)} audit events; "
+        f"dump {backups.human_size(manifest['dump']['size'])}) and {manifest['media']['count']} files "
+        f"({backups.human_size(manifest['media']['size'])}) from {media}"
+    )
+    say(
+        f"wrote {archive['path']} ({backups.human_size(archive['size'])}) in {manifest['seconds']['total']:.1f} s "
+        f"(dump {manifest['seconds']['dump']:.1f} s); restore it with 'make restore FILE={archive['path']}'"
+    )
+    return 0
+
+
+def restore_command(argv: list[str]) -> int:
+    from portal import backups
+
+    args = _backup_arguments(argv, "restore")
+    media = Path(args.media or _setting("MEDIA_ROOT"))
+    archive = Path(args.file).resolve()
+    try:
+        with _database_for(args.scope) as url:
+            result = backups.restore(url, media, archive)
+            os.environ["DATABASE_URL"] = url
+            os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")  # parsed, never used by the check
+            say(f"restored {archive} (written {result['manifest']['created_at']}):")
+            tables = result["tables"]
+            manifest = result["manifest"]
+            print(
+                f"  database {manifest['database']['name']!r} -> {backups.Target.from_url(url).describe()}: "
+                f"{len(tables)} tables, {_number(sum(tables.values()))} rows, "
+                "every table's count equal to the manifest",
+                flush=True,
+            )
+            print(
+                f"  {manifest['media']['count']} files ({backups.human_size(manifest['media']['size'])}) -> {media}, "
+                f"every sha256 equal to the manifest",
+                flush=True,
+            )
+            print("  ", end="", flush=True)
+            manage_steps(["verify_audit"])
+    except backups.BackupError as exc:
+        raise LaunchError(str(exc), exc.code) from None
+    say(f"restore finished in {result['seconds']['total']:.1f} s (database {result['seconds']['database']:.1f} s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal.launcher")
-    parser.add_argument("command", choices=["run", "stop", "test", "bench"])
+    parser.add_argument("command", choices=["run", "stop", "test", "bench", "backup", "restore"])
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "run":
@@ -665,6 +789,10 @@ def main(argv: list[str] | None = None) -> int:
             return stop()
         if args.command == "test":
             return test(rest)
+        if args.command == "backup":
+            return backup_command(rest)
+        if args.command == "restore":
+            return restore_command(rest)
         return bench(rest)
     except LaunchError as exc:
         say(str(exc), error=True)

@@ -67,6 +67,8 @@ LOCAL, PRODUCTION = "portal.settings.local", "portal.settings.production"
         (LOCAL, "ALLOWED_HOSTS", ","),
         (LOCAL, "CSRF_TRUSTED_ORIGINS", "portal.example.gov.cn"),
         (LOCAL, "DB_CONN_MAX_AGE", "soon"),
+        (LOCAL, "METRICS_ALLOWED_IPS", "127.0.0.1,prometheus.local"),
+        (LOCAL, "LOG_FORMAT", "xml"),
         (PRODUCTION, "REDIS_URL", "http://x"),
         (PRODUCTION, "SECURE_HSTS_SECONDS", "a year"),
     ],

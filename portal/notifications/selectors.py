@@ -63,6 +63,62 @@ def _describe(schedule) -> str:
     return str(schedule)
 
 
+def delivery_backlog() -> list[dict]:
+    """Per channel: deliveries pending (of them retrying), sending and failed. One query, on the
+    partial index of unfinished deliveries (the status page and the /metrics endpoint)."""
+    open_rows = (
+        Delivery.objects.filter(status__in=["pending", "sending", "failed"])
+        .values("channel")
+        .annotate(
+            pending=Count("id", filter=Q(status="pending")),
+            sending=Count("id", filter=Q(status="sending")),
+            failed=Count("id", filter=Q(status="failed")),
+            retrying=Count("id", filter=Q(status="pending", attempts__gt=0)),
+        )
+    )
+    found = {row["channel"]: row for row in open_rows}
+    backlog = []
+    for channel, label in Channel.choices:
+        row = found.get(channel, {})
+        backlog.append(
+            {
+                "channel": channel,
+                "label": label,
+                "pending": row.get("pending", 0),
+                "sending": row.get("sending", 0),
+                "retrying": row.get("retrying", 0),
+                "failed": row.get("failed", 0),
+            }
+        )
+    return backlog
+
+
+def oldest_open_delivery() -> dt.datetime | None:
+    """When the longest-waiting pending or sending delivery was due."""
+    return (
+        Delivery.objects.filter(status__in=["pending", "sending"])
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
+def last_successful_runs() -> dict[str, dt.datetime]:
+    """Per kind of job (sweep, fan-out, redispatch): when its last successful run ended. One
+    probe per kind down the (kind, -started_at) index, however many runs are kept."""
+    found = {}
+    for kind in Run.Kind.values:
+        row = (
+            Run.objects.filter(kind=kind, outcome=Run.Outcome.OK)
+            .order_by("-started_at", "-id")
+            .values_list("finished_at", "started_at")
+            .first()
+        )
+        if row:
+            found[kind] = row[0] or row[1]
+    return found
+
+
 def alerts_status(*, failures: int = 20) -> StatusReport:
     """The schedule, the last run of each job, the backlog and recent failures."""
     report = StatusReport(now=timezone.now(), sms_configured=bool(conf.sms_gateway_url()))
@@ -81,40 +137,13 @@ def alerts_status(*, failures: int = 20) -> StatusReport:
         last_ok = Run.objects.filter(kind=kind, outcome=Run.Outcome.OK).aggregate(at=Max("started_at"))["at"]
         report.last_runs.append({"kind": kind, "label": label, "run": last, "last_ok": last_ok})
     report.recent_runs = list(Run.objects.exclude(kind=Run.Kind.REDISPATCH, enqueued=0).order_by("-started_at")[:15])
-    open_rows = (
-        Delivery.objects.filter(status__in=["pending", "sending", "failed"])
-        .values("channel")
-        .annotate(
-            pending=Count("id", filter=Q(status="pending")),
-            sending=Count("id", filter=Q(status="sending")),
-            failed=Count("id", filter=Q(status="failed")),
-            retrying=Count("id", filter=Q(status="pending", attempts__gt=0)),
-        )
-    )
-    found = {row["channel"]: row for row in open_rows}
-    for channel, label in Channel.choices:
-        row = found.get(channel, {})
-        report.backlog.append(
-            {
-                "channel": channel,
-                "label": label,
-                "pending": row.get("pending", 0),
-                "sending": row.get("sending", 0),
-                "retrying": row.get("retrying", 0),
-                "failed": row.get("failed", 0),
-            }
-        )
+    report.backlog = delivery_backlog()
     report.unconfirmed = dict(
         Delivery.objects.filter(status="sent", confirmed_at__isnull=True, sent_at__lt=report.now - UNCONFIRMED_AFTER)
         .values_list("channel")
         .annotate(n=Count("id"))
     )
-    report.oldest_pending = (
-        Delivery.objects.filter(status__in=["pending", "sending"])
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
+    report.oldest_pending = oldest_open_delivery()
     report.new_alerts = (
         Run.objects.filter(kind=Run.Kind.SWEEP, fanned_at__isnull=True, alerts__gt=0).aggregate(n=Sum("alerts"))["n"]
         or 0

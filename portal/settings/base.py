@@ -10,7 +10,18 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from portal.notifications.env import env_sms_gateway
-from portal.settings.env import env, env_bool, env_database, env_email, env_int, env_list, env_redis, redis_db
+from portal.settings.env import (
+    env,
+    env_bool,
+    env_choice,
+    env_database,
+    env_email,
+    env_int,
+    env_list,
+    env_networks,
+    env_redis,
+    redis_db,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -61,7 +72,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # outermost: times every request and counts its answer (portal/core/metrics.py)
+    "portal.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -268,12 +282,31 @@ for _app in [name for name in INSTALLED_APPS if (BASE_DIR / name.replace(".", "/
             raise
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# --- logging -----------------------------------------------------------------------------
+
+# --- content security policy (portal/core/security.py); CONTENT_SECURITY_POLICY="" sends none
+def _content_security_policy() -> str:
+    from portal.core.security import DEFAULT_POLICY
+
+    raw = env.str("CONTENT_SECURITY_POLICY", default=None)
+    return DEFAULT_POLICY if raw is None else raw.strip()
+
+
+CONTENT_SECURITY_POLICY = _content_security_policy()
+
+# --- metrics and logging -----------------------------------------------------------------
+# /metrics (Prometheus text format) answers only these client addresses or networks; 404 to others.
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+
+# LOG_FORMAT=json: one JSON object per line (portal.core.logjson), for a log collector.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.core.logjson.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -75,6 +75,34 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of IP addresses or networks (CIDR), each checked."""
+    import ipaddress
+
+    items = env_list(name, default)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise _fail(
+                name,
+                ",".join(items),
+                f"has {item!r}, which is no IP address or network",
+                f"{name}=127.0.0.1,10.0.0.0/8",
+            ) from None
+    return items
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.str(name, default=None)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise _fail(name, raw, f"is not one of {', '.join(choices)}", f"{name}={choices[-1]}")
+    return value
+
+
 def _embedded_run_dir():
     """var/run of this checkout (or PORTAL_VAR_DIR): where `make run` keeps its servers."""
     import os

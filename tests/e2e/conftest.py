@@ -15,7 +15,8 @@ import pytest
 # fixtures' (synchronous, ordinary) database access. Test process only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = Path("/usr/bin/chromium")
+# PORTAL_CHROMIUM: another build of Chromium (or a missing path, to try the skip message).
+CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
