@@ -134,9 +134,11 @@ def _stop(server: subprocess.Popen) -> None:
 
 
 def _drive(
-    port: int, seconds: float, request_for, expected: int, *, threads: int = CLIENT_THREADS
+    port: int | list[int], seconds: float, request_for, expected: int, *, threads: int = CLIENT_THREADS
 ) -> tuple[list[int], int, list[str]]:
-    """Requests per second of the run (one count per whole second), errors, their first lines."""
+    """Requests per second of the run (one count per whole second), errors, their first lines.
+    With several ports the client threads are spread over them evenly."""
+    ports = port if isinstance(port, list) else [port]
     stop_at = time.monotonic() + seconds
     started = time.monotonic()
     buckets = [0] * (int(seconds) + 2)
@@ -144,7 +146,7 @@ def _drive(
     lock = threading.Lock()
     counter = iter(range(10**9))
 
-    def worker():
+    def worker(port):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while True:
             now = time.monotonic()
@@ -172,7 +174,7 @@ def _drive(
                     errors.append(f"{status} {payload[:200]!r}")
         conn.close()
 
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    pool = [threading.Thread(target=worker, args=(ports[i % len(ports)],)) for i in range(threads)]
     for thread in pool:
         thread.start()
     for thread in pool:
@@ -305,6 +307,50 @@ def intake_throughput(options: Options) -> list[Result]:
     return [result, floor_result, batch_result]
 
 
+TWO_SECONDS = 30
+
+
+def intake_two_instances(options: Options) -> list[Result]:
+    """Scale-out rehearsed (issue 21): the same intake against two gunicorn instances (each
+    ``WORKERS``×``THREADS``) on one database and broker, the client threads spread over both,
+    beside one instance in the same run, interleaved (one, two, one, two)."""
+    token = _intake_token()
+    run = timezone.now().strftime("%Y%m%d%H%M%S")
+    one_port, other_port = _free_port(), _free_port()
+    servers = [_start_gunicorn(one_port)]
+    try:
+        _drive(one_port, 3, _work_order(f"{run}-w1", token), 201)
+        servers.append(_start_gunicorn(other_port))
+        _drive(other_port, 3, _work_order(f"{run}-w2", token), 201)
+        one, two, errors = [], [], 0
+        for round_ in range(2):
+            counts, bad, _samples = _drive(one_port, TWO_SECONDS / 2, _work_order(f"{run}-one{round_}", token), 201)
+            one += counts
+            errors += bad
+            counts, bad, _samples = _drive(
+                [one_port, other_port], TWO_SECONDS / 2, _work_order(f"{run}-two{round_}", token), 201
+            )
+            two += counts
+            errors += bad
+    finally:
+        for server in servers:
+            _stop(server)
+    Complaint.objects.filter(external_id__startswith="BENCH-").delete()
+    result = Result(
+        name="complaints.intake.two_instances",
+        measures=f"12328 intake against two gunicorn instances ({WORKERS}×{THREADS} each), {TWO_SECONDS} s",
+        samples_ms=[1000 / count for count in two],
+        ops=1,
+        ops_label="work orders",
+        baseline=f"the same intake against one instance ({TWO_SECONDS} s, interleaved)",
+        baseline_samples_ms=[1000 / count for count in one],
+        note=f"{errors} errors; {CLIENT_THREADS} client threads; ratio < 1: two instances take more",
+    )
+    if errors:
+        result.error = f"{errors} errors"
+    return [result]
+
+
 def _against_ping(name: str, measures: str, per_second: list[int], ping: list[int], *, note: str) -> Result:
     """Requests per whole second against ping's, as ms per request (the table's throughput)."""
     return Result(
@@ -419,4 +465,5 @@ BENCHMARKS = [
     ),
     Probe("complaints.inbox", _inbox_count_probe),
     Probe("complaints.intake.throughput", intake_throughput),
+    Probe("complaints.intake.two_instances", intake_two_instances),
 ]
