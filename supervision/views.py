@@ -246,10 +246,6 @@ def _action_page(request, item, *, title, template, context, status=200):
     )
 
 
-def _service_error(form, exc):
-    add_service_error(form, exc)
-
-
 @needs(Cap.VIEW_RECORDS, model=SupervisionItem)
 def transition(request, pk):
     """GET: the forms of the moves the user may make; POST: make one (compare-and-swap on the
@@ -282,7 +278,7 @@ def transition(request, pk):
             except PermissionDenied as exc:
                 form.add_error(None, str(exc) or _("您无权执行该操作。"))
             except ValidationError as exc:
-                _service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("已执行“%(label)s”。") % {"label": spec.label})
                 return _to_detail(item, "timeline")
@@ -310,7 +306,7 @@ def progress(request, pk):
                 actor=request.user, item=item, text=form.cleaned_data["text"], files=form.cleaned_data["files"]
             )
         except ValidationError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("进展报告已报送。"))
             return _to_detail(item, "timeline")
@@ -333,7 +329,7 @@ def stationing(request, pk):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("驻地督导已安排。"))
             return _to_detail(item, "stationing")
@@ -359,7 +355,7 @@ def station_log(request, pk):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("督导日志已保存。"))
             return _to_detail(item, "stationing")
@@ -404,7 +400,7 @@ def referral(request, pk):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("已提请追责，追责问责记录已保存。"))
             return _to_detail(item, "referrals")
