@@ -1,14 +1,114 @@
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
+"""Pages of the performance evaluation: periods, rankings with charts, an entity's breakdown,
+closing and publishing (province), and the public page of published results."""
 
-from portal.accounts.access import needs
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from evaluation import selectors, services
+from evaluation.models import Dimension, EntityScore, Level, Period
+from portal.accounts.access import needs, public
 from portal.accounts.capabilities import Cap
+from portal.core.api import ConflictError
+from portal.dashboards.links import Links
+from portal.dashboards.selectors import Scope
+
+
+def _may_manage(user) -> bool:
+    try:
+        services.require_manager(user)
+    except PermissionDenied:
+        return False
+    return True
 
 
 @needs(Cap.VIEW_DASHBOARD)
 def index(request):
+    items = selectors.periods()
+    systems = {p.system for p in items}
+    warnings = {s.year: services.weight_problems(s) for s in systems}
     return render(
         request,
-        "core/section.html",
-        {"title": _("绩效评价"), "description": _("执法绩效指标、第三方满意度评价与排名。")},
+        "evaluation/index.html",
+        {"periods": items, "warnings": warnings, "may_manage": _may_manage(request.user)},
     )
+
+
+@needs(Cap.VIEW_DASHBOARD, model=EntityScore)
+def ranking(request, pk, level=Level.COUNTY):
+    period = get_object_or_404(Period.objects.select_related("system", "closed_by"), pk=pk)
+    if level not in Level.values:
+        level = Level.COUNTY
+    rows = selectors.ranking(request.user, period, level)
+    chart = {
+        "names": [r.region.name for r in rows],
+        "totals": [float(r.total) for r in rows],
+    }
+    return render(
+        request,
+        "evaluation/ranking.html",
+        {
+            "period": period,
+            "rows": rows,
+            "level": level,
+            "levels": Level.choices,
+            "chart": chart,
+            "may_manage": _may_manage(request.user),
+        },
+    )
+
+
+@needs(Cap.VIEW_DASHBOARD, model=EntityScore)
+def entity(request, pk):
+    score = selectors.entity_score(request.user, pk)
+    links = Links(request.user, Scope(score.region, root=score.region_id == request.user.region_id))
+    rows = []
+    for item in score.indicator_scores.select_related("indicator").order_by("indicator__sort_order"):
+        listing = item.inputs.get("list")
+        url = links.to(listing["key"], **listing["params"]) if listing else ""
+        rows.append({"item": item, "url": url, "count": item.inputs.get("list_count")})
+    labels = dict(Dimension.choices)
+    radar = {
+        "indicators": [str(labels[k]) for k in Dimension.values],
+        "values": [float(score.dimensions.get(k, 0)) for k in Dimension.values],
+    }
+    return render(request, "evaluation/entity.html", {"score": score, "rows": rows, "radar": radar})
+
+
+@needs(Cap.VERIFY)
+@require_POST
+def close(request, pk):
+    try:
+        period = services.period_close(actor=request.user, period_id=pk)
+    except PermissionDenied:
+        raise
+    except (ValidationError, ConflictError) as exc:
+        for message in getattr(exc, "messages", [str(exc)]):
+            messages.error(request, message)
+        return redirect("evaluation:index")
+    messages.success(request, period.label)
+    return redirect("evaluation:ranking", pk=pk)
+
+
+@needs(Cap.VERIFY)
+@require_POST
+def publish(request, pk):
+    try:
+        services.period_publish(actor=request.user, period_id=pk)
+    except ConflictError as exc:
+        messages.error(request, str(exc))
+    return redirect("evaluation:ranking", pk=pk)
+
+
+@public
+def public_results(request):
+    periods = Period.objects.filter(status=Period.Status.PUBLISHED).select_related("system").order_by("-starts_on")
+    period = periods.first()
+    rows = {
+        "city": selectors.public_ranking(period, Level.CITY) if period else [],
+        "county": selectors.public_ranking(period, Level.COUNTY) if period else [],
+    }
+    return render(request, "evaluation/public.html", {"period": period, "rows": rows})
