@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from evaluation import selectors, services
@@ -37,11 +39,20 @@ def index(request):
     )
 
 
-@needs(Cap.VIEW_DASHBOARD, model=EntityScore)
-def ranking(request, pk, level=Level.COUNTY):
-    period = get_object_or_404(Period.objects.select_related("system", "closed_by"), pk=pk)
-    if level not in Level.values:
-        level = Level.COUNTY
+def _period(value) -> Period | None:
+    periods = Period.objects.select_related("system", "closed_by")
+    if str(value or "").isdigit():
+        return periods.filter(pk=int(value)).first()
+    return periods.exclude(status=Period.Status.OPEN).order_by("-closed_at").first() or periods.first()
+
+
+@needs(Cap.VIEW_DASHBOARD)
+def ranking(request):
+    """A period's ranking (``?period=<id>&level=city|county``); rows through the scoping rule."""
+    period = _period(request.GET.get("period"))
+    if period is None:
+        raise Http404
+    level = request.GET.get("level") if request.GET.get("level") in Level.values else Level.COUNTY
     rows = selectors.ranking(request.user, period, level)
     chart = {
         "names": [r.region.name for r in rows],
@@ -80,7 +91,8 @@ def entity(request, pk):
 
 @needs(Cap.VERIFY)
 @require_POST
-def close(request, pk):
+def close(request):
+    pk = _pk(request.POST.get("period"))
     try:
         period = services.period_close(actor=request.user, period_id=pk)
     except PermissionDenied:
@@ -90,17 +102,24 @@ def close(request, pk):
             messages.error(request, message)
         return redirect("evaluation:index")
     messages.success(request, period.label)
-    return redirect("evaluation:ranking", pk=pk)
+    return redirect(f"{reverse('evaluation:ranking')}?period={pk}")
 
 
 @needs(Cap.VERIFY)
 @require_POST
-def publish(request, pk):
+def publish(request):
+    pk = _pk(request.POST.get("period"))
     try:
         services.period_publish(actor=request.user, period_id=pk)
     except ConflictError as exc:
         messages.error(request, str(exc))
-    return redirect("evaluation:ranking", pk=pk)
+    return redirect(f"{reverse('evaluation:ranking')}?period={pk}")
+
+
+def _pk(value) -> int:
+    if not str(value or "").isdigit() or not Period.objects.filter(pk=int(value)).exists():
+        raise Http404
+    return int(value)
 
 
 @public
