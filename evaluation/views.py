@@ -3,20 +3,25 @@ closing and publishing (province), and the public page of published results."""
 
 from __future__ import annotations
 
+import tempfile
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from evaluation import selectors, services
+from evaluation import imports, selectors, services
 from evaluation.models import Dimension, EntityScore, Level, Period
 from portal.accounts.access import needs, public
 from portal.accounts.capabilities import Cap
 from portal.core.api import ConflictError
 from portal.dashboards.links import Links
 from portal.dashboards.selectors import Scope
+from portal.imports.xlsx import LedgerFileError
 
 
 def _may_manage(user) -> bool:
@@ -131,3 +136,42 @@ def public_results(request):
         "county": selectors.public_ranking(period, Level.COUNTY) if period else [],
     }
     return render(request, "evaluation/public.html", {"period": period, "rows": rows})
+
+
+@needs(Cap.EVALUATE)
+def survey_template(request):
+    response = HttpResponse(
+        imports.survey_template(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = content_disposition_header(True, "第三方评价导入模板.xlsx")
+    return response
+
+
+@needs(Cap.EVALUATE)
+def survey_upload(request):
+    """The evaluator's upload: a dry run first (every bad cell reported), then all or none."""
+    periods = Period.objects.filter(kind=Period.Kind.HALF, status=Period.Status.OPEN).select_related("system")
+    report, error, done = None, "", False
+    if request.method == "POST":
+        period = periods.filter(pk=request.POST.get("period") or 0).first()
+        upload = request.FILES.get("file")
+        if period is None or upload is None:
+            error = _("请选择周期并上传 .xlsx 文件。")
+        else:
+            with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
+                for chunk in upload.chunks():
+                    handle.write(chunk)
+                handle.flush()
+                try:
+                    report = imports.survey_import(
+                        actor=request.user, period=period, path=handle.name, commit=request.POST.get("commit") == "1"
+                    )
+                    done = request.POST.get("commit") == "1" and not report.errors
+                except (LedgerFileError, ConflictError) as exc:
+                    error = getattr(exc, "message", str(exc))
+    return render(
+        request,
+        "evaluation/survey.html",
+        {"periods": periods, "report": report, "error": error, "done": done, "rule": imports.RATE_RULE},
+    )
