@@ -51,7 +51,8 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
         return self.scope(request.user)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, str | int):
+        # a NUL never names a region or unit, and PostgreSQL refuses it in a lookup (a 500)
+        if isinstance(data, bool) or not isinstance(data, str | int) or (isinstance(data, str) and "\x00" in data):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
 

@@ -54,6 +54,8 @@ PLATE_RE = re.compile(r"^[\u4e00-\u9fa5][A-Z][A-Z0-9]{4,6}[\u4e00-\u9fa5]?$")
 # lower-case plates and separators, and normalises them before checking).
 PHONE_PATTERN = "^([0-9]{7,15})?$"
 PLATE_PATTERN = "^([\\u4e00-\\u9fa5][A-Z][A-Z0-9]{4,6}[\\u4e00-\\u9fa5]?)?$"
+LATITUDE_PATTERN = "^-?(90(\\.0{1,6})?|[1-8]?[0-9](\\.[0-9]{1,6})?)$"
+LONGITUDE_PATTERN = "^-?(180(\\.0{1,6})?|(1[0-7][0-9]|[1-9]?[0-9])(\\.[0-9]{1,6})?)$"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
@@ -123,11 +125,21 @@ class ComplaintIntakeSerializer(serializers.Serializer):
         serializers.CharField(max_length=16, required=False, allow_blank=True, default=""),
     )
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    latitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True, default=None
+    latitude = documented(
+        {"type": "string", "pattern": LATITUDE_PATTERN, "description": _("纬度（WGS-84，-90 至 90，至多 6 位小数）")},
+        serializers.DecimalField(
+            max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True, default=None
+        ),
     )
-    longitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True, default=None
+    longitude = documented(
+        {
+            "type": "string",
+            "pattern": LONGITUDE_PATTERN,
+            "description": _("经度（WGS-84，-180 至 180，至多 6 位小数）"),
+        },
+        serializers.DecimalField(
+            max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True, default=None
+        ),
     )
     incident_on = formatted("date-not-future", serializers.DateField(required=False, allow_null=True, default=None))
     source_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
