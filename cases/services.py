@@ -34,6 +34,7 @@ from portal.accounts.capabilities import Cap, has_cap
 from portal.accounts.scoping import PROVINCE_CODE, ensure_writable, get_visible_or_404
 from portal.audit.services import audit_record, diff
 from portal.core.api import ConflictError
+from portal.core.text import clean_field
 from portal.workdays.calendar import add_working_days
 
 FALLBACK_WORKING_DAYS = 20
@@ -501,6 +502,7 @@ def milestone_explain(*, actor, problem: Problem, milestone_id: int, explanation
     milestone = Milestone.objects.select_for_update().filter(plan__problem=problem, pk=milestone_id).first()
     if milestone is None:
         raise ValidationError({"milestone": _("该整改方案中没有这个时间节点，请刷新页面后重试。")})
+    explanation = clean_field("explanation", explanation)
     if not explanation.strip():
         raise ValidationError({"explanation": _("请填写未完成的原因。")})
     milestone.explanation = explanation.strip()

@@ -5,11 +5,12 @@ version). Personal data never enters the audit trail: events name fields, not va
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -393,18 +394,18 @@ def _copy_complaints(complaints: list[Complaint]) -> None:
     ``pre_save``; encrypted fields through their own ``get_db_prep_save``), without compiling a
     statement of 40 parameters per row. The unique (channel, external_id) still decides."""
     fields = Complaint._meta.concrete_fields
-    prepared = [(f, not isinstance(f, EncryptedTextField)) for f in fields]
-    copy_rows(
-        Complaint,
-        [f.attname for f in fields],
-        (
-            [
-                f.pre_save(c, True) if plain else f.get_db_prep_save(f.pre_save(c, True), connection)
-                for f, plain in prepared
-            ]
-            for c in complaints
-        ),
-    )
+    values = [_copy_value(f) for f in fields]
+    copy_rows(Complaint, [f.attname for f in fields], ([value(c) for value in values] for c in complaints))
+
+
+def _copy_value(field):
+    """How COPY reads ``field`` of a complaint: the attribute itself unless the field prepares
+    it (``pre_save`` of auto_now dates; encryption)."""
+    if isinstance(field, EncryptedTextField):
+        return lambda c: field.get_db_prep_save(field.pre_save(c, True), connection)
+    if type(field).pre_save is models.Field.pre_save:
+        return operator.attrgetter(field.attname)
+    return lambda c: field.pre_save(c, True)
 
 
 def _errors_of(exc: ValidationError) -> dict:

@@ -54,6 +54,23 @@ def test_one_insert_of_many_events_chains_them_in_order():
 
 
 @pytest.mark.django_db
+def test_a_batch_written_by_copy_chains_like_an_insert(admin_user):
+    from portal.audit.services import COPY_FROM
+
+    audit_record(actor=admin_user, action="before", changes={"n": (0, 1)})
+    n = COPY_FROM + 5
+    written = audit_record_many(
+        [{"actor": admin_user, "action": f"copy.{i}", "object_id": i, "changes": {"i": (None, i)}} for i in range(n)]
+    )
+    assert len(written) == n
+    events = list(AuditEvent.objects.order_by("seq"))
+    assert [e.action for e in events] == ["before", *(f"copy.{i}" for i in range(n))]
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(events))
+    assert events[-1].actor_id == admin_user.pk and events[-1].changes == {"i": [None, n - 1]}
+    assert verify_chain().ok and verify_chain().checked == n + 1
+
+
+@pytest.mark.django_db
 def test_a_rolled_back_savepoint_leaves_no_gap_in_the_chain():
     _record(1)
     with pytest.raises(RuntimeError), transaction.atomic():

@@ -70,6 +70,17 @@ def clean_text(value):
     return text
 
 
+def clean_field(name: str, value):
+    """``clean_text`` for text a view reads by hand (not through a form or serializer field):
+    the ValidationError names the field, as a form's would."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        return clean_text(value)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None
+
+
 def clean_stored_text(apps, app_label: str, *, exclude: tuple[str, ...] = ()) -> dict[str, int]:
     """A data migration's body: apply the storing rule to the text already stored in
     ``app_label``'s models (CharField and TextField columns; ``exclude`` names models to leave

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit.services import audit_record
 from portal.documents.models import DocumentCounter, DocumentTemplate, IssuedDocument
+from portal.core.text import clean_field
 from portal.documents.registry import document_type
 from portal.documents.writer import DocxWriter, TemplateError, check_template
 
@@ -99,7 +100,7 @@ def issue(key: str, obj, *, actor, title: str = "", **options) -> IssuedDocument
 
 
 def void(document: IssuedDocument, *, actor, reason: str) -> IssuedDocument:
-    reason = (reason or "").strip()
+    reason = clean_field("reason", reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写作废原因。")})
     with transaction.atomic():
