@@ -3,7 +3,9 @@ a city its own and its counties', the province everything)."""
 
 from __future__ import annotations
 
-from evaluation.models import EntityScore, Period
+from django.db.models import Case, When
+
+from evaluation.models import Appeal, EntityScore, Period
 from portal.accounts.capabilities import Cap
 from portal.accounts.scoping import get_visible_or_404
 
@@ -31,3 +33,27 @@ def public_ranking(period: Period, level: str) -> list[EntityScore]:
     return list(
         EntityScore.objects.filter(period=period, level=level).select_related("region").order_by("rank", "region_id")
     )
+
+
+def appeals(user, *, status: str | None = None, limit: int = 500) -> list[Appeal]:
+    rows = Appeal.objects.visible_to(user, CAP).select_related(
+        "entity__period__system", "entity__region", "indicator", "filed_by"
+    )
+    if status in Appeal.Status.values:
+        rows = rows.filter(status=status)
+    return list(rows.order_by(Case(When(status="pending", then=0), default=1), "-filed_at")[:limit])
+
+
+def appeal(user, pk) -> Appeal:
+    return get_visible_or_404(
+        Appeal.objects.select_related(
+            "entity__period__system", "entity__region", "indicator", "filed_by", "decided_by"
+        ),
+        user,
+        CAP,
+        pk=pk,
+    )
+
+
+def appeals_of(score: EntityScore) -> list[Appeal]:
+    return list(score.appeals.select_related("indicator").order_by("-filed_at"))

@@ -8,15 +8,25 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from evaluation import compute
 from evaluation.links import FIGURE_LISTS
-from evaluation.models import EntityScore, Indicator, IndicatorScore, IndicatorSystem, Level, Period, SurveyResult
+from evaluation.models import (
+    Appeal,
+    EntityScore,
+    Indicator,
+    IndicatorScore,
+    IndicatorSystem,
+    Level,
+    Period,
+    SurveyResult,
+)
 from portal.accounts.capabilities import Cap, has_cap
-from portal.accounts.scoping import is_province_wide
+from portal.accounts.scoping import get_visible_or_404, is_province_wide
 from portal.audit.services import audit_record
 from portal.core.api import ConflictError
 from portal.regions.models import Region
@@ -316,3 +326,141 @@ def period_publish(*, actor, period_id: int) -> Period:
         audit_record(actor=actor, action="evaluation.period_publish", obj=period, changes={})
         period.refresh_from_db()
     return period
+
+
+# --- appeals (申诉) ----------------------------------------------------------------------------------
+
+
+def appeal_window_open(period: Period, today: dt.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return period.status == Period.Status.CLOSED and period.appeal_until is not None and today <= period.appeal_until
+
+
+def appeal_file(*, actor, score_id: int, indicator_id, reason: str, evidence, today: dt.date | None = None) -> Appeal:
+    """The entity contests one indicator of its closed score with evidence, within the window
+    (``APPEAL_WORKING_DAYS`` working days from closing). After the window: refused, nothing saved."""
+    from cases.evidence import check_evidence
+
+    score = get_visible_or_404(
+        EntityScore.objects.select_related("period", "region"), actor, Cap.EDIT_RECORDS, pk=score_id
+    )
+    if actor.region_id != score.region_id:
+        raise PermissionDenied
+    period = score.period
+    today = today or timezone.localdate()
+    if period.status != Period.Status.CLOSED:
+        raise ValidationError(_("该周期不在申诉期（仅已关账、未公布的周期可以申诉）。"))
+    if not appeal_window_open(period, today):
+        raise ValidationError(
+            _("申诉期已于 %(day)s 截止，不能再提出申诉；如有异议请与省厅联系。") % {"day": period.appeal_until}
+        )
+    errors = {}
+    row = None
+    if str(indicator_id or "").isdigit():
+        row = score.indicator_scores.filter(indicator_id=int(indicator_id)).select_related("indicator").first()
+    if row is None:
+        errors["indicator"] = _("请选择本单位得分中的一项指标。")
+    if not (reason or "").strip():
+        errors["reason"] = _("请填写申诉理由。")
+    if not evidence:
+        errors["evidence"] = _("请上传佐证材料（图片、PDF、Word 或 Excel）。")
+    else:
+        try:
+            check_evidence(evidence)
+        except ValidationError as exc:
+            errors["evidence"] = exc.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    appeal = Appeal(entity=score, indicator=row.indicator, reason=reason.strip(), filed_by=actor)
+    try:
+        with transaction.atomic():
+            appeal.evidence.save(evidence.name, evidence, save=False)
+            appeal.save()
+            audit_record(
+                actor=actor,
+                action="evaluation.appeal_file",
+                obj=appeal,
+                changes={"entity": score.pk, "indicator": row.indicator.code, "value": row.value},
+            )
+    except IntegrityError:
+        appeal.evidence.delete(save=False)
+        raise ConflictError(_("该指标已有一项待裁定的申诉，请等待省厅裁定。")) from None
+    return appeal
+
+
+def appeal_decide(*, actor, appeal_id: int, move: str, decision: str, new_value=None) -> Appeal:
+    """The province decides a pending appeal (compare-and-swap on its status). Upheld: the
+    appealed indicator is re-scored with ``new_value``, which moves only that indicator and the
+    entity's dimension, total and ranks; audited in the same transaction."""
+    from evaluation.transitions import MOVES
+
+    require_manager(actor)
+    chosen = MOVES.get(move)
+    if chosen is None:
+        raise ValidationError(_("未知的裁定：%(move)s。") % {"move": move})
+    errors = {}
+    if not (decision or "").strip():
+        errors["decision"] = _("请填写裁定意见。")
+    value = None
+    if chosen.needs_value:
+        try:
+            value = float(str(new_value).strip())
+        except (TypeError, ValueError):
+            errors["new_value"] = _("申诉成立须填写改正后的指标值（数字，比率按 0–1 的小数填写，如 0.95）。")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        appeal = (
+            Appeal.objects.select_for_update()
+            .select_related("entity__period", "indicator")
+            .filter(pk=appeal_id)
+            .first()
+        )
+        if appeal is None:
+            raise Http404
+        period = appeal.entity.period
+        if period.status != Period.Status.CLOSED:
+            raise ConflictError(_("该周期已公布，不能再裁定申诉。"))
+        if appeal.status not in chosen.source:
+            raise ConflictError(_("该申诉已由他人裁定。"))
+        now = timezone.now()
+        moved = Appeal.objects.filter(pk=appeal.pk, status__in=chosen.source).update(
+            status=chosen.target, decided_by=actor, decided_at=now, decision=decision.strip(), new_value=value
+        )
+        if not moved:
+            raise ConflictError(_("该申诉已由他人裁定。"))
+        changes = {"status": [appeal.status, chosen.target]}
+        if chosen.needs_value:
+            changes.update(_rescore(appeal, value))
+        audit_record(actor=actor, action=f"evaluation.appeal_{move}", obj=appeal, changes=changes)
+        appeal.refresh_from_db()
+    return appeal
+
+
+def _rescore(appeal: Appeal, value: float) -> dict:
+    """Re-score one indicator of one entity; the entity's total, dimensions and the level's
+    ranks follow. Nothing else of the frozen snapshot moves."""
+    entity = EntityScore.objects.select_for_update().get(pk=appeal.entity_id)
+    row = IndicatorScore.objects.select_for_update().get(entity=entity, indicator=appeal.indicator)
+    indicator = appeal.indicator
+    old = {"value": row.value, "points": str(row.points), "total": str(entity.total), "rank": entity.rank}
+    points = _points(indicator, value)
+    delta = points - row.points
+    inputs = dict(row.inputs)
+    inputs["appeal"] = {"id": appeal.pk, "old_value": row.value, "old_points": str(row.points), "value": value}
+    inputs["no_data"] = False
+    IndicatorScore.objects.filter(pk=row.pk).update(value=value, points=points, inputs=inputs)
+    dimensions = dict(entity.dimensions)
+    dimensions[indicator.dimension] = str(Decimal(dimensions.get(indicator.dimension, "0")) + delta)
+    EntityScore.objects.filter(pk=entity.pk).update(total=entity.total + delta, dimensions=dimensions)
+    _rerank(entity.period)
+    entity.refresh_from_db()
+    return {
+        "rescore": {
+            "indicator": indicator.code,
+            "value": [old["value"], value],
+            "points": [old["points"], str(points)],
+            "total": [old["total"], str(entity.total)],
+            "rank": [old["rank"], entity.rank],
+        }
+    }

@@ -7,7 +7,7 @@ import tempfile
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evaluation import imports, selectors, services
-from evaluation.models import Dimension, EntityScore, Level, Period
+from evaluation.models import Appeal, Dimension, EntityScore, Level, Period
+from evaluation.transitions import MOVES
 from portal.accounts.access import needs, public
-from portal.accounts.capabilities import Cap
+from portal.accounts.capabilities import Cap, has_cap
 from portal.core.api import ConflictError
 from portal.dashboards.links import Links
 from portal.dashboards.selectors import Scope
@@ -91,7 +92,22 @@ def entity(request, pk):
         "indicators": [str(labels[k]) for k in Dimension.values],
         "values": [float(score.dimensions.get(k, 0)) for k in Dimension.values],
     }
-    return render(request, "evaluation/entity.html", {"score": score, "rows": rows, "radar": radar})
+    may_appeal = (
+        request.user.region_id == score.region_id
+        and services.appeal_window_open(score.period)
+        and has_cap(request.user, Cap.EDIT_RECORDS)
+    )
+    return render(
+        request,
+        "evaluation/entity.html",
+        {
+            "score": score,
+            "rows": rows,
+            "radar": radar,
+            "appeals": selectors.appeals_of(score),
+            "may_appeal": may_appeal,
+        },
+    )
 
 
 @needs(Cap.VERIFY)
@@ -175,3 +191,103 @@ def survey_upload(request):
         "evaluation/survey.html",
         {"periods": periods, "report": report, "error": error, "done": done, "rule": imports.RATE_RULE},
     )
+
+
+# --- appeals (申诉) ----------------------------------------------------------------------------------
+
+
+def _not_post(request):
+    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
+
+
+@needs(Cap.EDIT_RECORDS, model=EntityScore)
+def appeal_file(request, pk):
+    """The entity's appeal against one indicator, with evidence (POST from its score page)."""
+    score = selectors.entity_score(request.user, pk)
+    refused = _not_post(request)
+    if refused:
+        return refused
+    try:
+        appeal = services.appeal_file(
+            actor=request.user,
+            score_id=score.pk,
+            indicator_id=request.POST.get("indicator"),
+            reason=request.POST.get("reason", ""),
+            evidence=request.FILES.get("evidence"),
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("evaluation:entity", pk=score.pk)
+    except ConflictError as exc:
+        messages.error(request, str(exc))
+        return redirect("evaluation:entity", pk=score.pk)
+    messages.success(request, _("申诉已提交，等待省厅裁定。"))
+    return redirect("evaluation:appeal", pk=appeal.pk)
+
+
+@needs(Cap.VIEW_DASHBOARD, model=Appeal)
+def appeals(request):
+    """Appeals the reader may see (a county its own, the province all), pending first."""
+    rows = selectors.appeals(request.user, status=request.GET.get("status") or None)
+    return render(
+        request,
+        "evaluation/appeals.html",
+        {"rows": rows, "statuses": Appeal.Status.choices, "status": request.GET.get("status", "")},
+    )
+
+
+@needs(Cap.VIEW_DASHBOARD, model=Appeal)
+def appeal(request, pk):
+    item = selectors.appeal(request.user, pk)
+    return render(
+        request,
+        "evaluation/appeal.html",
+        {
+            "appeal": item,
+            "row": item.entity.indicator_scores.filter(indicator=item.indicator).first(),
+            "may_decide": _may_manage(request.user)
+            and item.status == Appeal.Status.PENDING
+            and item.entity.period.status == Period.Status.CLOSED,
+            "moves": MOVES.values(),
+        },
+    )
+
+
+@needs(Cap.VERIFY, model=Appeal)
+def appeal_decide(request, pk):
+    item = selectors.appeal(request.user, pk)
+    refused = _not_post(request)
+    if refused:
+        return refused
+    try:
+        services.appeal_decide(
+            actor=request.user,
+            appeal_id=item.pk,
+            move=request.POST.get("move", ""),
+            decision=request.POST.get("decision", ""),
+            new_value=request.POST.get("new_value"),
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    except ConflictError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("裁定已保存。"))
+    return redirect("evaluation:appeal", pk=item.pk)
+
+
+@needs(Cap.VIEW_DASHBOARD, model=Appeal)
+def appeal_evidence(request, pk):
+    """The appeal's evidence, only to who may see the appeal; always as an attachment."""
+    item = selectors.appeal(request.user, pk)
+    try:
+        handle = item.evidence.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=item.evidence.name.rsplit("/", 1)[-1])
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
