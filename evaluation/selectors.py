@@ -3,7 +3,7 @@ a city its own and its counties', the province everything)."""
 
 from __future__ import annotations
 
-from django.db.models import Case, When
+from django.db.models import Case, Q, When
 
 from evaluation.models import Appeal, EntityScore, Period
 from portal.accounts.capabilities import Cap
@@ -57,3 +57,49 @@ def appeal(user, pk) -> Appeal:
 
 def appeals_of(score: EntityScore) -> list[Appeal]:
     return list(score.appeals.select_related("indicator").order_by("-filed_at"))
+
+
+def notice_entities(period: Period, level: str, count: int, *, top: bool) -> list[EntityScore]:
+    """The top (or bottom) ``count`` entities of a level, ties included (a tie at the edge
+    names every entity sharing it)."""
+    from evaluation.services import competition_ranks
+
+    scores = list(
+        EntityScore.objects.filter(period=period, level=level)
+        .select_related("region")
+        .prefetch_related("indicator_scores__indicator")
+        .order_by("rank", "region_id")
+    )
+    if top:
+        return [s for s in scores if s.rank <= count]
+    reverse = competition_ranks([(s.region_id, -s.total) for s in scores])
+    return sorted((s for s in scores if reverse[s.region_id] <= count), key=lambda s: (-s.rank, s.region_id))
+
+
+def notice_accountability(period: Period, regions) -> list:
+    """Accountability decided in the period in the given entities' subtrees (the people the
+    data names, for the criticism)."""
+    from cases.models import Accountability
+
+    if not regions:
+        return []
+    q = Q()
+    for region in regions:
+        q |= Q(problem__region__path__startswith=region.path)
+    return list(
+        Accountability.objects.filter(q, decided_on__gte=period.starts_on, decided_on__lte=period.ends_on)
+        .select_related("unit")
+        .order_by("decided_on", "pk")
+    )
+
+
+def period_accountability(user, period: Period) -> list:
+    """The period's accountability records the reviewer may pick for the warning circular."""
+    from cases.models import Accountability
+
+    return list(
+        Accountability.objects.visible_to(user, Cap.VIEW_RECORDS)
+        .filter(decided_on__gte=period.starts_on, decided_on__lte=period.ends_on)
+        .select_related("problem", "unit__region")
+        .order_by("-serious", "-discipline_breach", "-decided_on", "pk")
+    )

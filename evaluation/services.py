@@ -464,3 +464,57 @@ def _rescore(appeal: Appeal, value: float) -> dict:
             "rank": [old["rank"], entity.rank],
         }
     }
+
+
+# --- notices (通报) ----------------------------------------------------------------------------------
+
+NOTICE_TYPES = ("evaluation.commendation", "evaluation.criticism", "evaluation.warning")
+DEFAULT_NOTICE_COUNT = 3
+
+
+def notice_issue(*, actor, period_id: int, doc_type: str, count=DEFAULT_NOTICE_COUNT, case_ids=()):
+    """Issue a period's commendation or criticism (top / bottom ``count`` entities of each level;
+    the period must be published) or its warning-case circular (the accountability records the
+    reviewer picked, each decided within the period). Numbered, kept and audited."""
+    from evaluation.selectors import period_accountability
+    from portal.documents.services import issue
+
+    require_manager(actor)
+    period = Period.objects.select_related("system").filter(pk=period_id).first()
+    if period is None:
+        raise Http404
+    if doc_type not in NOTICE_TYPES:
+        raise ValidationError({"doc_type": _("未知的文书类型。")})
+    options: dict = {}
+    if doc_type == "evaluation.warning":
+        wanted = {int(x) for x in case_ids if str(x).isdigit()}
+        picked = [r for r in period_accountability(actor, period) if r.pk in wanted]
+        if not picked:
+            raise ValidationError({"cases": _("请至少勾选一起本周期内的问责案例作为警示案例。")})
+        if len(picked) != len(wanted):
+            raise ValidationError({"cases": _("所选案例中有不属于本周期的问责记录，请重新勾选。")})
+        options["cases"] = picked
+    else:
+        if period.status != Period.Status.PUBLISHED:
+            raise ValidationError({"doc_type": _("评价结果公布后才能印发通报表扬或通报批评。")})
+        try:
+            count = int(count)
+        except (TypeError, ValueError):
+            count = 0
+        if not 1 <= count <= 20:
+            raise ValidationError({"count": _("通报单位数须为 1 到 20 之间的整数。")})
+        options["count"] = count
+    with transaction.atomic():
+        document = issue(doc_type, period, actor=actor, **options)
+        audit_record(
+            actor=actor,
+            action="evaluation.notice_issue",
+            obj=period,
+            changes={
+                "doc_type": doc_type,
+                "number": document.number,
+                "cases": [r.pk for r in options.get("cases", [])],
+                "count": options.get("count"),
+            },
+        )
+    return document

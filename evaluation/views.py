@@ -291,3 +291,56 @@ def appeal_evidence(request, pk):
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- notices (通报表扬 / 通报批评 / 警示案例通报) ---------------------------------------------------------
+
+
+@needs(Cap.VERIFY)
+def notices(request):
+    """A period's notices: issue the commendation / criticism and the warning-case circular
+    (the reviewer picks the cases among the period's accountability records); issued copies."""
+    if not _may_manage(request.user):
+        messages.error(request, _("通报由省厅印发。"))
+        return redirect("evaluation:index")
+    period = _period(request.GET.get("period"))
+    if period is None:
+        raise Http404
+    from portal.documents.models import IssuedDocument
+
+    issued = IssuedDocument.objects.filter(object_type="evaluation.period", object_id=str(period.pk)).order_by(
+        "-issued_at"
+    )
+    return render(
+        request,
+        "evaluation/notices.html",
+        {
+            "period": period,
+            "periods": selectors.periods(),
+            "issued": list(issued),
+            "cases": selectors.period_accountability(request.user, period),
+            "count": services.DEFAULT_NOTICE_COUNT,
+        },
+    )
+
+
+@needs(Cap.VERIFY)
+@require_POST
+def notice_issue(request):
+    pk = _pk(request.POST.get("period"))
+    try:
+        document = services.notice_issue(
+            actor=request.user,
+            period_id=pk,
+            doc_type=request.POST.get("doc_type", ""),
+            count=request.POST.get("count", services.DEFAULT_NOTICE_COUNT),
+            case_ids=request.POST.getlist("cases"),
+        )
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("已印发：%(number)s") % {"number": document.number})
+    return redirect(f"{reverse('evaluation:notices')}?period={pk}")
