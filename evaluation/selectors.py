@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Case, Q, When
 
-from evaluation.models import Appeal, EntityScore, Period
+from evaluation.models import Appeal, EntityScore, MysteryFinding, Period
 from portal.accounts.capabilities import Cap
 from portal.accounts.scoping import get_visible_or_404
 
@@ -103,3 +103,15 @@ def period_accountability(user, period: Period) -> list:
         .select_related("problem", "unit__region")
         .order_by("-serious", "-discipline_breach", "-decided_on", "pk")
     )
+
+
+def findings(user, limit: int = 500) -> list[MysteryFinding]:
+    return list(
+        MysteryFinding.objects.visible_to(user, Cap.VIEW_RECORDS)
+        .select_related("period__system", "region", "problem")
+        .order_by(Case(When(problem__isnull=True, then=0), default=1), "-visited_on", "pk")[:limit]
+    )
+
+
+def finding(user, pk) -> MysteryFinding:
+    return get_visible_or_404(MysteryFinding.objects.select_related("region"), user, Cap.VIEW_RECORDS, pk=pk)

@@ -518,3 +518,52 @@ def notice_issue(*, actor, period_id: int, doc_type: str, count=DEFAULT_NOTICE_C
             },
         )
     return document
+
+
+# --- mystery-visit findings → problems ----------------------------------------------------------------
+
+
+def finding_to_problem(*, actor, finding_id: int, category, title: str = "", severity: str = "general"):
+    """Register a mystery-visit finding (暗访发现) on the problem list (source 暗访), linked both
+    ways; a finding becomes one problem only (compare-and-swap on its empty link)."""
+    from cases.models import Category, Problem
+    from cases.services import problem_register
+    from evaluation.models import MysteryFinding
+    from portal.regions.models import EnforcementDomain, Unit
+
+    if not has_cap(actor, Cap.EDIT_RECORDS):
+        raise PermissionDenied
+    finding = get_visible_or_404(
+        MysteryFinding.objects.select_related("region"), actor, Cap.EDIT_RECORDS, pk=finding_id
+    )
+    if finding.problem_id:
+        raise ConflictError(_("该暗访发现已转为问题。"))
+    if not isinstance(category, Category):
+        category = Category.objects.filter(pk=category).first() if str(category or "").isdigit() else None
+    if category is None:
+        raise ValidationError({"category": _("请选择问题类别。")})
+    unit = Unit.objects.filter(region=finding.region).order_by("pk").first()
+    if unit is None:
+        message = _("%(region)s没有登记执法单位，请先在系统中添加。") % {"region": finding.region.name}
+        raise ValidationError({"unit": message})
+    domain = EnforcementDomain.objects.filter(code="comprehensive").first() or EnforcementDomain.objects.first()
+    with transaction.atomic():
+        problem = problem_register(
+            actor=actor,
+            title=(title or "").strip() or _("暗访发现：%(place)s") % {"place": finding.place[:80]},
+            category=category,
+            source=Problem.Source.UNANNOUNCED_VISIT,
+            severity=severity if severity in Problem.Severity.values else Problem.Severity.GENERAL,
+            region=finding.region,
+            unit=unit,
+            domain=domain,
+            description=finding.finding,
+            found_on=finding.visited_on,
+            links=[("evaluation.mysteryfinding", str(finding.pk))],
+        )
+        if not MysteryFinding.objects.filter(pk=finding.pk, problem__isnull=True).update(problem=problem):
+            raise ConflictError(_("该暗访发现已由他人转为问题。"))
+        audit_record(
+            actor=actor, action="evaluation.finding_to_problem", obj=finding, changes={"problem": problem.code}
+        )
+    return problem

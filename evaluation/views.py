@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evaluation import imports, selectors, services
-from evaluation.models import Appeal, Dimension, EntityScore, Level, Period
+from evaluation.models import Appeal, Dimension, EntityScore, Level, MysteryFinding, Period
 from evaluation.transitions import MOVES
 from portal.accounts.access import needs, public
 from portal.accounts.capabilities import Cap, has_cap
@@ -344,3 +344,44 @@ def notice_issue(request):
     else:
         messages.success(request, _("已印发：%(number)s") % {"number": document.number})
     return redirect(f"{reverse('evaluation:notices')}?period={pk}")
+
+
+# --- mystery-visit findings (暗访发现) ----------------------------------------------------------------
+
+
+@needs(Cap.VIEW_RECORDS, model=MysteryFinding)
+def findings(request):
+    """The third party's mystery-visit findings the reader may see; each can become a problem."""
+    from cases.models import Category
+
+    rows = selectors.findings(request.user)
+    return render(
+        request,
+        "evaluation/findings.html",
+        {
+            "rows": rows,
+            "categories": Category.objects.filter(parent__isnull=False).order_by("pk"),
+            "may_register": has_cap(request.user, Cap.EDIT_RECORDS),
+        },
+    )
+
+
+@needs(Cap.EDIT_RECORDS, model=MysteryFinding)
+def finding_problem(request, pk):
+    finding = selectors.finding(request.user, pk)
+    refused = _not_post(request)
+    if refused:
+        return refused
+    try:
+        problem = services.finding_to_problem(
+            actor=request.user,
+            finding_id=finding.pk,
+            category=request.POST.get("category"),
+            title=request.POST.get("title", ""),
+        )
+    except (ValidationError, ConflictError, PermissionDenied) as exc:
+        for message in getattr(exc, "messages", None) or [str(exc) or _("无权办理该暗访发现。")]:
+            messages.error(request, message)
+        return redirect("evaluation:findings")
+    messages.success(request, _("已转为问题 %(code)s。") % {"code": problem.code})
+    return redirect("cases:detail", pk=problem.pk)
