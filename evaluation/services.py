@@ -567,3 +567,24 @@ def finding_to_problem(*, actor, finding_id: int, category, title: str = "", sev
             actor=actor, action="evaluation.finding_to_problem", obj=finding, changes={"problem": problem.code}
         )
     return problem
+
+
+def indicator_save(*, actor, form) -> Indicator:
+    """Save a checked ``forms.IndicatorForm`` (new or changed indicator) of a system whose
+    periods are all open (a closed period's scores refer to its indicators: frozen)."""
+    require_manager(actor)
+    indicator = form.instance
+    system = indicator.system
+    if system.periods.exclude(status=Period.Status.OPEN).exists():
+        raise ConflictError(_("%(year)s年度已有关账的评价周期，指标体系已冻结，不能再修改。") % {"year": system.year})
+    before = {} if indicator.pk is None else dict(Indicator.objects.filter(pk=indicator.pk).values().first() or {})
+    with transaction.atomic():
+        indicator = form.save()
+        after = Indicator.objects.filter(pk=indicator.pk).values().first()
+        audit_record(
+            actor=actor,
+            action="evaluation.indicator_edit" if before else "evaluation.indicator_add",
+            obj=indicator,
+            changes={k: [str(before.get(k)), str(v)] for k, v in after.items() if before.get(k) != v and k != "id"},
+        )
+    return indicator

@@ -14,8 +14,18 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from evaluation import imports, selectors, services
-from evaluation.models import Appeal, Dimension, EntityScore, Level, MysteryFinding, Period
+from evaluation import compute, imports, selectors, services
+from evaluation.forms import IndicatorForm
+from evaluation.models import (
+    Appeal,
+    Dimension,
+    EntityScore,
+    Indicator,
+    IndicatorSystem,
+    Level,
+    MysteryFinding,
+    Period,
+)
 from evaluation.transitions import MOVES
 from portal.accounts.access import needs, public
 from portal.accounts.capabilities import Cap, has_cap
@@ -385,3 +395,75 @@ def finding_problem(request, pk):
         return redirect("evaluation:findings")
     messages.success(request, _("已转为问题 %(code)s。") % {"code": problem.code})
     return redirect("cases:detail", pk=problem.pk)
+
+
+# --- the indicator system (指标体系) ---------------------------------------------------------------
+
+
+def _system(value) -> IndicatorSystem | None:
+    systems = IndicatorSystem.objects.all()
+    if str(value or "").isdigit():
+        return systems.filter(year=int(value)).first()
+    return systems.order_by("-year").first()
+
+
+@needs(Cap.VERIFY)
+def indicators(request):
+    """A year's indicators with the weight check; ``?edit=<id>`` opens one in the form, the
+    empty form adds one. Saving goes to ``indicator-save``."""
+    if not _may_manage(request.user):
+        messages.error(request, _("指标体系由省厅维护。"))
+        return redirect("evaluation:index")
+    system = _system(request.GET.get("year"))
+    if system is None:
+        raise Http404
+    editing = None
+    if str(request.GET.get("edit") or "").isdigit():
+        editing = system.indicators.filter(pk=int(request.GET["edit"])).first()
+    form = IndicatorForm(instance=editing or Indicator(system=system))
+    return _indicators_page(request, system, form, editing)
+
+
+def _indicators_page(request, system, form, editing, status=200):
+    return render(
+        request,
+        "evaluation/indicators.html",
+        {
+            "system": system,
+            "systems": IndicatorSystem.objects.order_by("-year"),
+            "rows": list(system.indicators.order_by("level", "sort_order", "code")),
+            "problems": services.weight_problems(system),
+            "frozen": system.periods.exclude(status=Period.Status.OPEN).exists(),
+            "form": form,
+            "editing": editing,
+            "known": sorted(compute.named_figures()),
+        },
+        status=status,
+    )
+
+
+@needs(Cap.VERIFY)
+@require_POST
+def indicator_save(request):
+    if not _may_manage(request.user):
+        raise Http404
+    system = _system(request.POST.get("year"))
+    if system is None or not str(request.POST.get("year") or "").isdigit():
+        raise Http404
+    editing = None
+    if str(request.POST.get("indicator") or "").isdigit():
+        editing = system.indicators.filter(pk=int(request.POST["indicator"])).first()
+        if editing is None:
+            raise Http404
+    form = IndicatorForm(request.POST, instance=editing or Indicator(system=system))
+    if not form.is_valid():
+        return _indicators_page(request, system, form, editing, status=400)
+    try:
+        saved = services.indicator_save(actor=request.user, form=form)
+    except ConflictError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{reverse('evaluation:indicators')}?year={system.year}")
+    messages.success(request, _("指标“%(name)s”已保存。") % {"name": saved})
+    for problem in services.weight_problems(system):
+        messages.warning(request, problem)
+    return redirect(f"{reverse('evaluation:indicators')}?year={system.year}")
