@@ -588,3 +588,64 @@ def indicator_save(*, actor, form) -> Indicator:
             changes={k: [str(before.get(k)), str(v)] for k, v in after.items() if before.get(k) != v and k != "id"},
         )
     return indicator
+
+
+# --- values the province enters (省厅录入，附佐证) ---------------------------------------------------
+
+
+def entered_value_save(*, actor, period_id, indicator_id, region_code, value, evidence, note: str = ""):
+    """Enter (or replace) an ``entered`` indicator's value for one entity of an open period,
+    with its evidence (checked by content). A bad field is named; nothing is saved half."""
+    from cases.evidence import check_evidence
+    from evaluation.models import EnteredValue
+
+    require_manager(actor)
+    period = Period.objects.select_related("system").filter(pk=period_id).first() if str(period_id).isdigit() else None
+    if period is None:
+        raise Http404
+    if not period.is_open:
+        raise ConflictError(_("该周期已关账，得分已冻结，不能再录入。"))
+    errors = {}
+    indicator = None
+    if str(indicator_id or "").isdigit():
+        indicator = period.system.indicators.filter(pk=int(indicator_id), rule=Indicator.Rule.ENTERED).first()
+    if indicator is None:
+        errors["indicator"] = _("请选择本年度指标体系中“省厅录入”的指标。")
+    region = Region.objects.filter(code=str(region_code or "").strip()).first()
+    wanted = None
+    if indicator is not None:
+        wanted = Region.Level.CITY if indicator.level == Level.CITY else Region.Level.COUNTY
+    if region is None or (wanted and region.level != wanted):
+        errors["region"] = _("区划代码“%(c)s”不是该指标评价对象（%(level)s）的区划。") % {
+            "c": region_code or "",
+            "level": indicator.get_level_display() if indicator else "",
+        }
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        number = None
+        errors["value"] = _("录入值应为数字。")
+    if not evidence:
+        errors["evidence"] = _("请上传佐证材料（图片、PDF、Word 或 Excel）。")
+    else:
+        try:
+            check_evidence(evidence)
+        except ValidationError as exc:
+            errors["evidence"] = exc.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        row = EnteredValue.objects.filter(period=period, indicator=indicator, region=region).first()
+        before = None if row is None else row.value
+        if row is None:
+            row = EnteredValue(period=period, indicator=indicator, region=region)
+        row.value, row.note, row.entered_by = number, (note or "").strip()[:200], actor
+        row.evidence.save(evidence.name, evidence, save=False)
+        row.save()
+        audit_record(
+            actor=actor,
+            action="evaluation.value_enter",
+            obj=row,
+            changes={"indicator": indicator.code, "region": region.code, "value": [before, number]},
+        )
+    return row

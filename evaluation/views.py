@@ -467,3 +467,56 @@ def indicator_save(request):
     for problem in services.weight_problems(system):
         messages.warning(request, problem)
     return redirect(f"{reverse('evaluation:indicators')}?year={system.year}")
+
+
+# --- entered values (省厅录入) ---------------------------------------------------------------------
+
+
+@needs(Cap.VERIFY)
+def entered(request):
+    """An open period's values entered by the province, with evidence, and the form to enter one."""
+    if not _may_manage(request.user):
+        messages.error(request, _("录入指标值由省厅办理。"))
+        return redirect("evaluation:index")
+    periods = Period.objects.filter(status=Period.Status.OPEN).select_related("system").order_by("-starts_on")
+    wanted = str(request.GET.get("period") or "")
+    period = (periods.filter(pk=int(wanted)).first() if wanted.isdigit() else None) or periods.first()
+    rows, indicators = [], []
+    if period is not None:
+        indicators = list(period.system.indicators.filter(rule=Indicator.Rule.ENTERED).order_by("level", "sort_order"))
+        rows = list(
+            period.entered_values.select_related("indicator", "region", "entered_by").order_by(
+                "indicator__level", "indicator__sort_order", "region_id"
+            )
+        )
+    return render(
+        request,
+        "evaluation/entered.html",
+        {"period": period, "periods": periods, "rows": rows, "indicators": indicators},
+    )
+
+
+@needs(Cap.VERIFY)
+@require_POST
+def entered_save(request):
+    pk = _pk(request.POST.get("period"))
+    try:
+        services.entered_value_save(
+            actor=request.user,
+            period_id=pk,
+            indicator_id=request.POST.get("indicator"),
+            region_code=request.POST.get("region"),
+            value=request.POST.get("value"),
+            evidence=request.FILES.get("evidence"),
+            note=request.POST.get("note", ""),
+        )
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    except ConflictError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("录入值已保存。"))
+    return redirect(f"{reverse('evaluation:entered')}?period={pk}")
