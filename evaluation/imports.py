@@ -21,10 +21,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from evaluation.models import Period, SurveyResult
+from evaluation.models import MysteryFinding, Period, SurveyResult
 from portal.accounts.capabilities import Cap, has_cap
 from portal.audit.services import audit_record
 from portal.core.api import ConflictError
+from portal.core.text import refused_character
 from portal.imports.xlsx import (
     LedgerFileError,
     RowError,
@@ -72,6 +73,7 @@ def survey_template() -> bytes:
     sheet.append(["410105", 400, "95%", 0.93, 96])
     findings = workbook.create_sheet(FINDINGS_SHEET)
     findings.append(list(FINDING_HEADERS))
+    findings.append(["410105", "2026-05-12", "金水区某治超站", "执法人员未佩戴执法记录仪"])
     notes = workbook.create_sheet("说明")
     notes.append([_("比率的读法：") + RATE_RULE])
     out = io.BytesIO()
@@ -150,7 +152,78 @@ def survey_check(path) -> SurveyReport:
         sheet.close()
     if not report.results and not report.errors:
         report.add(2, "区划代码", _("文件中没有数据行。"))
+    _check_findings(path, report, regions)
     return report
+
+
+def _has_sheet(path, name: str) -> bool:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True)  # after inspect_workbook: safe to open
+    try:
+        return name in workbook.sheetnames
+    finally:
+        workbook.close()
+
+
+def _check_findings(path, report: SurveyReport, regions: set[str]) -> None:
+    """Sheet 暗访发现 (optional): each row a finding for a region, dated within reason."""
+    from cases.resources import parse_ledger_date
+
+    if not _has_sheet(path, FINDINGS_SHEET):
+        return
+    known = {normalise_header(h): k for h, k in FINDING_HEADERS.items()}
+    sheet = open_sheet(path, FINDINGS_SHEET, known, "（区划代码、暗访日期、暗访地点、发现问题）")
+    try:
+        missing = [h for h, k in FINDING_HEADERS.items() if k not in sheet.columns]
+        if missing:
+            message = _("暗访发现表缺少列：%(cols)s。请使用下载的模板。") % {"cols": "、".join(missing)}
+            report.add(1, FINDINGS_SHEET, message)
+            return
+        for number, values in bounded(sheet.rows, MAX_ROWS):
+            if not any(v not in (None, "") for v in values):
+                continue
+
+            def cell(key, values=values):
+                index = sheet.columns[key]
+                return values[index] if index < len(values) else None
+
+            where = f"{FINDINGS_SHEET}·"
+            code = _text(cell("region"))
+            if code not in regions:
+                report.add(number, where + "区划代码", _("区划代码“%(c)s”不是本省的市或县级区划。") % {"c": code})
+            try:
+                day = parse_ledger_date(cell("visited_on"))
+                if day is None:
+                    raise ValueError
+            except (ValueError, TypeError, OverflowError):
+                day = None
+                report.add(
+                    number,
+                    where + "暗访日期",
+                    _("暗访日期“%(v)s”不是有效日期，请填写如 2024-03-05。") % {"v": _text(cell("visited_on"))},
+                )
+            place, finding = _text(cell("place")), _text(cell("finding"))
+            if not place:
+                report.add(number, where + "暗访地点", _("请填写暗访地点。"))
+            elif len(place) > 100:
+                report.add(number, where + "暗访地点", _("暗访地点不能超过 100 个字。"))
+            if not finding:
+                report.add(number, where + "发现问题", _("请填写发现的问题。"))
+            for label, text in (("暗访地点", place), ("发现问题", finding)):
+                if looks_like_formula(text):
+                    report.add(number, where + label, _("单元格是公式，请填写文字。"))
+                else:
+                    refused = refused_character(text)
+                    if refused:
+                        report.add(number, where + label, _("含有不可见的控制字符 %(c)s，请删除。") % {"c": refused})
+            report.findings.append({"region": code, "visited_on": day, "place": place, "finding": finding})
+    finally:
+        sheet.close()
+
+
+def _finding_fields(row: dict) -> dict:
+    return {key: row[key] for key in ("visited_on", "place", "finding")}
 
 
 def survey_import(*, actor, period: Period, path, commit: bool) -> SurveyReport:
@@ -164,6 +237,14 @@ def survey_import(*, actor, period: Period, path, commit: bool) -> SurveyReport:
         return report
     with transaction.atomic():
         period.survey_results.all().delete()
+        # findings not yet turned into problems are replaced; those already problems stay
+        period.findings.filter(problem__isnull=True).delete()
+        MysteryFinding.objects.bulk_create(
+            [
+                MysteryFinding(period=period, imported_by=actor, region_id=row["region"], **_finding_fields(row))
+                for row in report.findings
+            ]
+        )
         SurveyResult.objects.bulk_create(
             [
                 SurveyResult(
@@ -177,5 +258,10 @@ def survey_import(*, actor, period: Period, path, commit: bool) -> SurveyReport:
                 for row in report.results
             ]
         )
-        audit_record(actor=actor, action="evaluation.survey_import", obj=period, changes={"rows": len(report.results)})
+        audit_record(
+            actor=actor,
+            action="evaluation.survey_import",
+            obj=period,
+            changes={"rows": len(report.results), "findings": len(report.findings)},
+        )
     return report
