@@ -176,11 +176,21 @@ class ComplaintIntakeSerializer(serializers.Serializer):
         return value
 
 
+class _WorkOrderField(serializers.DictField):
+    """An object, taken as it is: each work order is checked on its own by the intake
+    serializer afterwards (DictField would first copy every value through a no-op field)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("not_a_dict", input_type=type(data).__name__)
+        return data
+
+
 class ComplaintBatchIntakeSerializer(serializers.Serializer):
     """The 12328 sync: several work orders in one request (each checked on its own)."""
 
     work_orders = serializers.ListField(
-        child=serializers.DictField(),
+        child=_WorkOrderField(),
         min_length=1,
         max_length=MAX_BATCH,
         help_text=_("工单列表，每件的字段与单件接入（ComplaintIntake）相同，一次最多 500 件。"),
