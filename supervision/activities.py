@@ -553,7 +553,9 @@ def finding_add(*, actor, activity_id: int, target_id: int, text: str, item: int
 
 
 @transaction.atomic
-def finding_raise_problem(*, actor, finding_id: int, category, severity: str = Problem.Severity.GENERAL) -> Problem:
+def finding_raise_problem(
+    *, actor, finding_id: int, category, severity: str = Problem.Severity.GENERAL, domain=None
+) -> Problem:
     """The finding as a problem on the list (source 异地执法监督), linked both ways."""
     from cases.services import problem_register
 
@@ -566,6 +568,9 @@ def finding_raise_problem(*, actor, finding_id: int, category, severity: str = P
     if finding.problem_id:
         raise ValidationError(_("该发现已立为问题 %(code)s。") % {"code": finding.problem.code})
     target = finding.record.target
+    domain = domain or finding.activity.domain
+    if domain is None:
+        raise ValidationError({"domain": _("请选择该问题所属的执法领域。")})
     problem = problem_register(
         actor=actor,
         title=f"{finding.activity.title}：{finding.text}"[:200],
@@ -573,7 +578,7 @@ def finding_raise_problem(*, actor, finding_id: int, category, severity: str = P
         source=Problem.Source.CROSS_REGION,
         region=target.region,
         unit=target.unit,
-        domain=finding.activity.domain,
+        domain=domain,
         severity=severity,
         description=finding.text,
         found_on=finding.record.visited_on,

@@ -204,6 +204,8 @@ class Activity(models.Model):
         else:
             reached = ActivityTarget.objects.filter(subtree_q(user, "region"), activity_id=outer)
             seen = (subtree or EVERYTHING) | (started & Exists(reached))
+        # the drawn team's members with an account see the activity they are to carry out
+        seen |= Exists(TeamMember.objects.filter(activity_id=outer, inspector__user_id=user.pk))
         touched = Q(region_id__in=user.region.ancestor_codes) & ~Q(activity__region_id=user.region_id)
         if user.unit_id:
             touched |= Q(unit_id=user.unit_id)
