@@ -162,7 +162,7 @@ def activity_list(request):
     )
 
 
-@needs(Cap.EDIT_RECORDS)
+@needs(Cap.VERIFY)  # province and city staff organise activities
 def activity_new(request):
     if not svc.can_organise(request.user):
         raise Http404
