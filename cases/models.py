@@ -88,6 +88,7 @@ class Problem(models.Model):
         REFERRAL = "referral", _("上级交办")
         THIRD_PARTY = "third_party", _("第三方评估")
         MEDIA = "media", _("媒体曝光")
+        CROSS_REGION = "cross_region", _("异地执法监督")
 
     class Severity(models.TextChoices):
         GENERAL = "general", _("一般")

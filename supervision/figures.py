@@ -12,6 +12,8 @@ ledger items, by the item's region and responsible unit (as items are scoped).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -121,3 +123,71 @@ class SupervisionFigures(FigureSet):
 
     def place_nums(self, board, place, figures, link):
         return {"sup_overdue": Num(figures["overdue"], link("supervision", overdue="yes"))}
+
+
+# --- units with the most problems (问题密度): one figure, used by activities and candidates -------
+
+
+def two_quarters_start(today) -> dt.date:
+    """The first day of the quarter before today's (the last two quarters, this one included)."""
+    q = (today.month - 1) // 3
+    year, q = (today.year, q - 1) if q > 0 else (today.year - 1, 3)
+    return dt.date(year, q * 3 + 1, 1)
+
+
+def units_with_most_problems(user, *, today=None, limit: int = 20, units=None) -> list[dict]:
+    """**Units with the most problems** (problem density), the one definition: per responsible
+    unit in the reader's scope, over the last two quarters (``two_quarters_start``: from the
+    first day of the previous quarter to today, Asia/Shanghai):
+
+    - ``open``: problems found in the window and still open;
+    - ``complaints``: complaints received in the window against the unit (duplicates excluded);
+    - ``overdue``: of the open problems, those past their deadline (as ``overdue=yes`` says);
+    - ``score`` = open + complaints + overdue (an overdue problem weighs twice).
+
+    Ordered by score, then overdue, then unit id; ``limit`` rows (None: all). Two grouped
+    queries over indexes, never a query per unit. ``units``: limit to these unit ids."""
+    from django.utils import timezone
+
+    from cases.models import Problem
+    from complaints.models import Complaint
+    from portal.regions.models import Unit
+
+    today = today or timezone.localdate()
+    start = two_quarters_start(today)
+    since = dt.datetime.combine(start, dt.time.min, timezone.get_current_timezone())
+    problems = Problem.objects.visible_to(user).filter(
+        status__in=Problem.OPEN_STATES, found_on__gte=start, unit__isnull=False
+    )
+    complaints = Complaint.objects.visible_to(user).filter(
+        received_at__gte=since, unit__isnull=False, duplicate_of__isnull=True
+    )
+    if units is not None:
+        problems, complaints = problems.filter(unit_id__in=units), complaints.filter(unit_id__in=units)
+    rows: dict[int, dict] = {}
+    for unit_id, n_open, n_overdue in (
+        problems.values_list("unit_id")
+        .annotate(n=Count("id"), od=Count("id", filter=Q(deadline__lt=today)))
+        .order_by()
+        .values_list("unit_id", "n", "od")
+    ):
+        rows[unit_id] = {"unit_id": unit_id, "open": n_open, "overdue": n_overdue, "complaints": 0}
+    for unit_id, n in complaints.values_list("unit_id").annotate(n=Count("id")).order_by().values_list("unit_id", "n"):
+        rows.setdefault(unit_id, {"unit_id": unit_id, "open": 0, "overdue": 0, "complaints": 0})["complaints"] = n
+    for row in rows.values():
+        row["score"] = row["open"] + row["complaints"] + row["overdue"]
+    ranked = sorted(rows.values(), key=lambda r: (-r["score"], -r["overdue"], r["unit_id"]))
+    ranked = ranked[:limit] if limit else ranked
+    names = {
+        u.pk: u
+        for u in Unit.objects.filter(pk__in=[r["unit_id"] for r in ranked])
+        .select_related("region")
+        .only("name", "region__name", "region__path", "region_id")
+    }
+    for row in ranked:
+        unit = names.get(row["unit_id"])
+        row["unit"] = unit
+        row["unit_name"] = unit.name if unit else ""
+        row["region_id"] = unit.region_id if unit else None
+        row["region_name"] = unit.region.name if unit else ""
+    return ranked

@@ -379,3 +379,18 @@ class CandidateDismissal(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+from supervision.pool_models import (  # noqa: E402,F401 - enforcement supervision (执法监督)
+    Activity,
+    ActivityTarget,
+    Avoidance,
+    ChecklistVersion,
+    Draw,
+    Finding,
+    FindingPhoto,
+    InspectionRecord,
+    Inspector,
+    InspectorStatus,
+    TeamMember,
+)

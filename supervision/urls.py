@@ -1,5 +1,6 @@
 from django.urls import path
 
+from supervision import activity_views as av
 from supervision import views
 
 app_name = "supervision"
@@ -22,4 +23,16 @@ urlpatterns = [
     # The public page (§5, §9): delisted items and their handling results, no personal data.
     path("public/", views.public_list, name="public"),
     path("risks/", views.risks, name="risks"),
+    # enforcement supervision (执法监督): the pool, activities, draws, on-site records
+    path("pool/", av.pool, name="pool"),
+    path("pool/<int:pk>/", av.inspector_detail, name="inspector"),
+    path("activities/", av.activity_list, name="activities"),
+    path("activities/new/", av.activity_new, name="activity-new"),
+    path("activities/<int:pk>/", av.activity_detail, name="activity"),
+    path("activities/<int:pk>/targets/", av.target_add, name="activity-target"),
+    path("activities/<int:pk>/draw/", av.draw_commit, name="activity-draw"),
+    path("activities/<int:pk>/reveal/", av.draw_reveal, name="activity-reveal"),
+    path("activities/<int:pk>/publish/", av.activity_publish, name="activity-publish"),
+    path("visits/<int:pk>/", av.visit, name="visit"),
+    path("findings/<int:pk>/raise/", av.finding_raise, name="finding-raise"),
 ]

@@ -59,13 +59,26 @@ def region_in_scope(user, region) -> bool:
     return region.path.startswith(user.region.path)
 
 
+def scope_q(model, user) -> Q:
+    """The rows of ``model`` the user may see: the subtree of its ``scope_region_field``, passed
+    through the model's own ``scope_rule(user, subtree_q)`` when it declares one (a static
+    method returning the Q to use instead). The hook lets a model widen the subtree (an item
+    seen by the counties it covers) or embargo rows from accounts otherwise in scope (an
+    unannounced visit hidden from its targets until it starts) without a second mechanism:
+    every list, count, export, API and admin page reaches it through ``visible_to``."""
+    field = getattr(model, "scope_region_field", "region")
+    subtree = subtree_q(user, field)
+    rule = getattr(model, "scope_rule", None)
+    return rule(user, subtree) if rule is not None else subtree
+
+
 class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user, cap: Cap | None = Cap.VIEW_RECORDS) -> ScopedQuerySet:
-        """Rows in the user's subtree; none at all without ``cap`` (None: signed in is enough)."""
+        """Rows in the user's subtree (as the model's ``scope_rule`` adjusts it, see
+        ``scope_q``); none at all without ``cap`` (None: signed in is enough)."""
         if cap is not None and not has_cap(user, cap):
             return self.none()
-        field = getattr(self.model, "scope_region_field", "region")
-        return self.filter(subtree_q(user, field))
+        return self.filter(scope_q(self.model, user))
 
 
 def get_visible_or_404(queryset_or_model, user, cap: Cap | None = Cap.VIEW_RECORDS, **lookup):
@@ -100,8 +113,7 @@ class ScopedAdminMixin:
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        field = getattr(queryset.model, "scope_region_field", "region")
-        return queryset.filter(subtree_q(request.user, field))
+        return queryset.filter(scope_q(queryset.model, request.user))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -69,7 +69,63 @@ def _evidence(code: str) -> SupervisionEvidence:
     return evidence
 
 
+def _activity(code: str, suffix: str = ""):
+    """An activity organised in ``code`` with one target unit there, already started (the
+    embargo before the start is proven in supervision/tests/test_unannounced.py)."""
+    import datetime as dt
+
+    from portal.regions.models import Unit
+    from supervision.models import Activity, ActivityTarget
+
+    today = timezone.localdate()
+    activity = Activity.objects.create(
+        code=f"YD-M-{code}{suffix}",
+        title=f"{marker(code)} 异地执法监督{suffix}",
+        year=today.year,
+        quarter=(today.month - 1) // 3 + 1,
+        region_id=code,
+        method=Activity.Method.UNANNOUNCED,
+        starts_on=today - dt.timedelta(days=1),
+        ends_on=today + dt.timedelta(days=5),
+        created_by=_user(code),
+    )
+    unit = Unit.objects.create(name=f"{marker(code)} 被检查站{suffix}", kind=Unit.Kind.STATION, region_id=code)
+    ActivityTarget.objects.create(activity=activity, unit=unit, region_id=code, source=ActivityTarget.Source.MANUAL)
+    return activity
+
+
+def _target(code: str):
+    return _activity(code, "-T").targets.get()
+
+
+def _finding(code: str):
+    from supervision.models import ChecklistVersion, Finding, InspectionRecord
+
+    target = _activity(code, "-F").targets.get()
+    record = InspectionRecord.objects.create(
+        target=target,
+        activity=target.activity,
+        checklist=ChecklistVersion.objects.order_by("pk").first(),
+        visited_on=timezone.localdate(),
+        recorded_by=_user(code),
+    )
+    return Finding.objects.create(record=record, activity=target.activity, text=marker(code), created_by=_user(code))
+
+
+def _inspector(code: str):
+    from supervision.models import Inspector
+
+    return Inspector.objects.create(code=f"JDM{code}", name=marker(code), pool_region_id=code, home_region_id=code)
+
+
+def _factories():
+    from supervision.models import Activity, ActivityTarget, Finding, Inspector
+
+    return {Activity: _activity, ActivityTarget: _target, Finding: _finding, Inspector: _inspector}
+
+
 FACTORIES = {
     SupervisionItem: _item,
     SupervisionEvidence: _evidence,
+    **_factories(),
 }
