@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -21,7 +25,11 @@ from cases.models import (
     Verification,
 )
 from cases.transitions import MOVES
+from portal.core.api_schema import documented, formatted, one_of
 from portal.regions.models import EnforcementDomain, Region, Unit
+
+# A file part of a multipart body, as the schema states it.
+BINARY = {"type": "string", "format": "binary"}
 
 OUT_OF_SCOPE = _("所选区划或单位不在您的管辖范围内，或不存在。")
 
@@ -43,7 +51,8 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
         return self.scope(request.user)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, str | int):
+        # a NUL never names a region or unit, and PostgreSQL refuses it in a lookup (a 500)
+        if isinstance(data, bool) or not isinstance(data, str | int) or (isinstance(data, str) and "\x00" in data):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
 
@@ -113,7 +122,15 @@ class ProblemWriteSerializer(serializers.Serializer):
     first_responsible = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     deputy_in_charge = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     handling_department = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    found_on = serializers.DateField(required=False, allow_null=True, default=None)
+    found_on = formatted(
+        "date-not-future",
+        serializers.DateField(required=False, allow_null=True, default=None, help_text=_("发现日期，默认今天")),
+    )
+
+    def validate_found_on(self, value):
+        if value is not None and not (dt.date(2000, 1, 1) <= value <= timezone.localdate()):
+            raise serializers.ValidationError(_("发现日期应在 2000-01-01 至今天之间。"))
+        return value
 
 
 class ProblemUpdateSerializer(ProblemWriteSerializer):
@@ -160,7 +177,10 @@ class PlanInputSerializer(serializers.Serializer):
 
 class MilestoneDoneInputSerializer(serializers.Serializer):
     milestone = serializers.IntegerField(min_value=1, help_text=_("时间节点的 id（见问题详情的 plan.milestones）"))
-    done_on = serializers.DateField(required=False, allow_null=True, default=None, help_text=_("默认今天"))
+    done_on = formatted(
+        "date-not-future",
+        serializers.DateField(required=False, allow_null=True, default=None, help_text=_("完成日期，默认今天")),
+    )
     explanation = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -176,7 +196,12 @@ class TransitionInputSerializer(serializers.Serializer):
         min_value=1, help_text=_("您看到的问题版本（version）；已被他人改动时返回 409")
     )
     reason = serializers.CharField(required=False, allow_blank=True, default="")
-    new_deadline = serializers.DateField(required=False, allow_null=True, default=None)
+    new_deadline = formatted(
+        "date-future",
+        serializers.DateField(
+            required=False, allow_null=True, default=None, help_text=_("新的整改期限（退回整改、重新打开时必填）")
+        ),
+    )
 
 
 class UnmetSerializer(serializers.Serializer):
@@ -186,9 +211,11 @@ class UnmetSerializer(serializers.Serializer):
 
 
 class UnmetConflictSerializer(serializers.Serializer):
+    """A 409: a stale version carries only ``detail``; unmet requirements add ``code`` and ``unmet``."""
+
     detail = serializers.CharField()
-    code = serializers.CharField(help_text=_("requirements_unmet：办理条件尚未满足"))
-    unmet = UnmetSerializer(many=True)
+    code = serializers.CharField(required=False, help_text=_("requirements_unmet：办理条件尚未满足"))
+    unmet = UnmetSerializer(many=True, required=False)
 
 
 class MoveSerializer(serializers.Serializer):
@@ -229,10 +256,18 @@ class ProgressEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProgressInputSerializer(serializers.Serializer):
+class ProgressNoteInputSerializer(serializers.Serializer):
+    """Progress without files (application/json)."""
+
     note = serializers.CharField()
+
+
+class ProgressInputSerializer(ProgressNoteInputSerializer):
     files = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, help_text=_("佐证材料，可多个（multipart）")
+        child=documented(BINARY, serializers.FileField()),
+        required=False,
+        default=list,
+        help_text=_("佐证材料，可多个（multipart）"),
     )
 
 
@@ -264,7 +299,10 @@ class VerificationInputSerializer(serializers.Serializer):
     verifiers = serializers.CharField(max_length=200)
     findings = serializers.CharField(max_length=20000)
     files = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, help_text=_("核查佐证材料，可多个（multipart）")
+        child=documented(BINARY, serializers.FileField()),
+        required=False,
+        default=list,
+        help_text=_("核查佐证材料，可多个（multipart）"),
     )
 
 
@@ -288,7 +326,7 @@ class ExtensionSerializer(serializers.ModelSerializer):
 
 
 class ExtensionRequestInputSerializer(serializers.Serializer):
-    requested_deadline = serializers.DateField()
+    requested_deadline = formatted("date-future", serializers.DateField(help_text=_("申请的新期限，须晚于原期限")))
     reason = serializers.CharField()
 
 
@@ -307,3 +345,31 @@ class PendingExtensionSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+# --- what the schema states beyond the fields (portal.core.api_schema) -------------------------
+
+
+class TransitionInputSchema(OpenApiSerializerExtension):
+    """Which move needs a reason and a new deadline, as oneOf variants taken from the workflow
+    table (cases.transitions.MOVES)."""
+
+    target_class = TransitionInputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        groups: dict[tuple, list[str]] = {}
+        for name, move in MOVES.items():
+            needed = (("reason", move.needs_reason), ("new_deadline", move.needs_deadline))
+            groups.setdefault(tuple(field for field, need in needed if need), []).append(name)
+        return one_of(schema, "move", [(names, list(required)) for required, names in groups.items()])
+
+
+class ExtensionDecideInputSchema(OpenApiSerializerExtension):
+    """A refusal needs a note (不予批准须填写理由)."""
+
+    target_class = ExtensionDecideInputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        return one_of(schema, "approve", [([True], []), ([False], ["note"])])

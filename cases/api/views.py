@@ -31,6 +31,7 @@ from cases.api.serializers import (
     ProblemWriteSerializer,
     ProgressEntrySerializer,
     ProgressInputSerializer,
+    ProgressNoteInputSerializer,
     TransitionInputSerializer,
     UnmetConflictSerializer,
     VerificationInputSerializer,
@@ -135,7 +136,7 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         request=TransitionInputSerializer,
         responses={200: ProblemSerializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: TRANSITION_CONFLICT},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, pagination_class=None, methods=["get", "post"])
     def transition(self, request, pk=None, **kwargs):
         problem = self.get_object()
         if request.method == "GET":
@@ -179,7 +180,7 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         request=PlanInputSerializer,
         responses={200: PlanSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
     )
-    @action(detail=True, methods=["get", "put"])
+    @action(detail=True, pagination_class=None, methods=["get", "put"])
     def plan(self, request, pk=None, **kwargs):
         problem = self.get_object()
         if request.method == "GET":
@@ -211,7 +212,13 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         request=MilestoneDoneInputSerializer,
         responses={200: MilestoneSerializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
     )
-    @action(detail=True, methods=["get", "post"], url_path="plan/milestones/done", url_name="milestone-done")
+    @action(
+        detail=True,
+        pagination_class=None,
+        methods=["get", "post"],
+        url_path="plan/milestones/done",
+        url_name="milestone-done",
+    )
     def milestone_done(self, request, pk=None, **kwargs):
         problem = self.get_object()
         if request.method == "GET":
@@ -236,10 +243,15 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(
         methods=["POST"],
         summary=gettext_lazy("报送整改进展（可附多个佐证材料）"),
-        request={"multipart/form-data": ProgressInputSerializer, "application/json": ProgressInputSerializer},
+        request={"multipart/form-data": ProgressInputSerializer, "application/json": ProgressNoteInputSerializer},
         responses={201: ProgressEntrySerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    @action(
+        detail=True,
+        pagination_class=None,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
     def progress(self, request, pk=None, **kwargs):
         problem = self.get_object()
         if request.method == "GET":
@@ -260,7 +272,12 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         request={"multipart/form-data": VerificationInputSerializer, "application/json": VerificationInputSerializer},
         responses={201: VerificationSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    @action(
+        detail=True,
+        pagination_class=None,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
     def verifications(self, request, pk=None, **kwargs):
         problem = self.get_object()
         if request.method == "GET":
@@ -283,7 +300,7 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         request=ExtensionRequestInputSerializer,
         responses={201: ExtensionSerializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, pagination_class=None, methods=["get", "post"])
     def extensions(self, request, pk=None, **kwargs):
         problem = self.get_object()
         if request.method == "GET":
@@ -304,17 +321,19 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         request=ExtensionDecideInputSerializer,
         responses={200: ExtensionSerializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
     )
-    @action(detail=True, methods=["get", "post"], url_path="extensions/decide", url_name="extensions-decide")
+    @action(
+        detail=True,
+        pagination_class=None,
+        methods=["get", "post"],
+        url_path="extensions/decide",
+        url_name="extensions-decide",
+    )
     def decide_extension(self, request, pk=None, **kwargs):
         problem = self.get_object()
         pending = problem.extensions.filter(decision=ExtensionRequest.Decision.PENDING).first()
         if request.method == "GET":
             may_decide = has_cap(request.user, Cap.VERIFY) and services.is_level_above(request.user, problem)
-            return Response(
-                PendingExtensionSerializer(
-                    {"pending": ExtensionSerializer(pending).data if pending else None, "may_decide": may_decide}
-                ).data
-            )
+            return Response(PendingExtensionSerializer({"pending": pending, "may_decide": may_decide}).data)
         serializer = ExtensionDecideInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

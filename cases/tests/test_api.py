@@ -17,6 +17,7 @@ from cases.models import Category, Evidence, Problem
 from cases.tests.matrix import PNG
 from cases.tests.rectify import png, rectify
 from cases.tests.test_pages import _bulk_problems, move, register
+from cases.transitions import MOVES
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
 from portal.regions.models import EnforcementDomain, Unit
@@ -441,12 +442,15 @@ def test_the_workflow_endpoints_are_documented(people):
     assert "multipart/form-data" in paths["/api/v1/problems/{id}/progress/"]["post"]["requestBody"]["content"]
     parameters = {p["name"] for p in paths["/api/v1/problems/"]["get"]["parameters"]}
     assert {"region", "status", "category", "overdue", "deadline_from", "deadline_to", "is_key", "q", "o"} <= parameters
-    assert set(schema["components"]["schemas"]["TransitionInput"]["properties"]) == {
-        "move",
-        "expected_version",
-        "reason",
-        "new_deadline",
-    }
+    # one variant per group of moves, each naming what it requires (verify_fail needs a reason
+    # and a new deadline; start needs neither)
+    variants = schema["components"]["schemas"]["TransitionInput"]["oneOf"]
+    for variant in variants:
+        assert set(variant["properties"]) == {"move", "expected_version", "reason", "new_deadline"}
+    required = {move: set(v["required"]) for v in variants for move in v["properties"]["move"]["enum"]}
+    assert required["verify_fail"] == {"move", "expected_version", "reason", "new_deadline"}
+    assert required["start"] == {"move", "expected_version"}
+    assert set(required) == set(MOVES)
 
 
 # --- the one rule for stored text -----------------------------------------------------------------

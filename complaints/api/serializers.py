@@ -9,6 +9,7 @@ import re
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -26,6 +27,7 @@ from complaints.models import (
 from complaints.services import MAX_BATCH
 from complaints.transitions import MOVES
 from portal.core import crypto
+from portal.core.api_schema import documented, formatted, one_of
 from portal.core.masking import mask_id_number, mask_name, mask_phone, mask_plate
 
 
@@ -38,8 +40,7 @@ def choice(field: serializers.ChoiceField) -> serializers.ChoiceField:
         values.insert(0, "")
     described = "; ".join(f"{value}: {label}" for value, label in field.choices.items())
     schema = {"type": "string", "pattern": "^(" + "|".join(re.escape(v) for v in values) + ")$"}
-    extend_schema_field({**schema, "description": described})(field)
-    return field
+    return documented({**schema, "description": described}, field)
 
 
 def text(help_text: str = "") -> serializers.CharField:
@@ -49,6 +50,12 @@ def text(help_text: str = "") -> serializers.CharField:
 
 REGION_RE = re.compile(r"^[0-9]{6}$")
 PLATE_RE = re.compile(r"^[\u4e00-\u9fa5][A-Z][A-Z0-9]{4,6}[\u4e00-\u9fa5]?$")
+# As the schema states them: the normalised forms (the API also reads "+86 138-0000-1234",
+# lower-case plates and separators, and normalises them before checking).
+PHONE_PATTERN = "^([0-9]{7,15})?$"
+PLATE_PATTERN = "^([\\u4e00-\\u9fa5][A-Z][A-Z0-9]{4,6}[\\u4e00-\\u9fa5]?)?$"
+LATITUDE_PATTERN = "^-?(90(\\.0{1,6})?|[1-8]?[0-9](\\.[0-9]{1,6})?)$"
+LONGITUDE_PATTERN = "^-?(180(\\.0{1,6})?|(1[0-7][0-9]|[1-9]?[0-9])(\\.[0-9]{1,6})?)$"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
@@ -106,21 +113,44 @@ class ComplaintIntakeSerializer(serializers.Serializer):
     region = serializers.RegexField(REGION_RE, max_length=6, help_text=_("区划代码（GB/T 2260，6 位）"))
     unit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1, default=None)
     complainant_name = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    id_number = serializers.CharField(max_length=24, required=False, allow_blank=True, default="")
-    plate = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
+    phone = documented(
+        {"type": "string", "maxLength": 32, "pattern": PHONE_PATTERN},
+        serializers.CharField(max_length=32, required=False, allow_blank=True, default=""),
+    )
+    id_number = formatted(
+        "cn-resident-id", serializers.CharField(max_length=24, required=False, allow_blank=True, default="")
+    )
+    plate = documented(
+        {"type": "string", "maxLength": 16, "pattern": PLATE_PATTERN},
+        serializers.CharField(max_length=16, required=False, allow_blank=True, default=""),
+    )
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    latitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True, default=None
+    latitude = documented(
+        {"type": "string", "pattern": LATITUDE_PATTERN, "description": _("纬度（WGS-84，-90 至 90，至多 6 位小数）")},
+        serializers.DecimalField(
+            max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True, default=None
+        ),
     )
-    longitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True, default=None
+    longitude = documented(
+        {
+            "type": "string",
+            "pattern": LONGITUDE_PATTERN,
+            "description": _("经度（WGS-84，-180 至 180，至多 6 位小数）"),
+        },
+        serializers.DecimalField(
+            max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True, default=None
+        ),
     )
-    incident_on = serializers.DateField(required=False, allow_null=True, default=None)
+    incident_on = formatted("date-not-future", serializers.DateField(required=False, allow_null=True, default=None))
     source_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    source_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
-    received_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text=_("工单登记时间；省略为现在。")
+    source_url = formatted(
+        "http-url", serializers.URLField(max_length=500, required=False, allow_blank=True, default=""), maxLength=500
+    )
+    received_at = formatted(
+        "date-time-recent",
+        serializers.DateTimeField(
+            required=False, allow_null=True, default=None, help_text=_("工单登记时间；省略为现在。")
+        ),
     )
 
     def validate_phone(self, value):
@@ -229,6 +259,7 @@ class ComplaintSerializer(ComplaintListSerializer):
     id_number = MaskedField("id_number")
     satisfaction = text(_("satisfied / basic / unsatisfied；未回访为空"))
     close_kind = text(_("callback / no_callback / rejected / merged；未办结为空"))
+    source_url = text(_("来源链接；没有时为空字符串"))
 
     class Meta(ComplaintListSerializer.Meta):
         fields = [
@@ -423,3 +454,46 @@ class ComplaintBatchResultSerializer(serializers.Serializer):
     existing = serializers.IntegerField()
     rejected = serializers.IntegerField()
     results = ComplaintBatchItemSerializer(many=True)
+
+
+# --- what the schema states beyond the fields (portal.core.api_schema) -------------------------
+
+
+class ComplaintIntakeSchema(OpenApiSerializerExtension):
+    """An intake client (12328, WeChat, app) must name its work order: external_id is required
+    for them (staff accounts may omit it, which the schema, written for integrators, does not
+    offer)."""
+
+    target_class = ComplaintIntakeSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["required"] = sorted({*schema.get("required", []), "external_id"})
+            schema["properties"]["external_id"]["minLength"] = 1
+        return schema
+
+
+class ComplaintTransitionSchema(OpenApiSerializerExtension):
+    """Which move needs a reason, a new handling unit or a given satisfaction, as oneOf variants
+    taken from the workflow table (complaints.transitions.MOVES)."""
+
+    target_class = ComplaintTransitionSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        groups: dict[tuple, list[str]] = {}
+        for name in sorted(MOVES):
+            if name in ("callback", "callback_unsatisfied"):
+                continue
+            spec = MOVES[name]
+            required = tuple(
+                field for field, needed in (("reason", spec.needs_reason), ("unit", spec.needs_unit)) if needed
+            )
+            groups.setdefault(required, []).append(name)
+        variants = [(names, list(required)) for required, names in groups.items()]
+        variants += [
+            (["callback"], ["satisfaction"], {"satisfaction": {"enum": [Satisfaction.SATISFIED, Satisfaction.BASIC]}}),
+            (["callback_unsatisfied"], ["satisfaction"], {"satisfaction": {"enum": [Satisfaction.UNSATISFIED]}}),
+        ]
+        return one_of(schema, "move", variants)

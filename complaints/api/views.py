@@ -257,7 +257,7 @@ class ComplaintViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(methods=["GET"], responses=s.ComplaintMovesSerializer)
     @extend_schema(methods=["POST"], request=s.ComplaintTransitionSerializer, responses=s.ComplaintSerializer)
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, pagination_class=None, methods=["get", "post"])
     def transitions(self, request, pk=None):
         """GET: the moves the user may make now. POST: make one (compare-and-swap on version)."""
         complaint = self.get_object()
@@ -296,14 +296,14 @@ class ComplaintViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return self._result(complaint)
 
     @extend_schema(responses=s.ComplaintReplySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, pagination_class=None, methods=["get"])
     def replies(self, request, pk=None):
         complaint = self.get_object()
         return Response(s.ComplaintReplySerializer(complaint.replies.select_related("author"), many=True).data)
 
     @extend_schema(methods=["GET"], responses=s.ComplaintCallbackSerializer(many=True))
     @extend_schema(methods=["POST"], request=s.ComplaintCallbackInputSerializer, responses=s.ComplaintSerializer)
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, pagination_class=None, methods=["get", "post"])
     def callbacks(self, request, pk=None):
         """GET: callbacks so far. POST: record one (unsatisfied reopens the complaint)."""
         complaint = self.get_object()
@@ -324,7 +324,7 @@ class ComplaintViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         methods=["POST"], request=s.ComplaintExtensionInputSerializer, responses={201: s.ComplaintExtensionSerializer}
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, pagination_class=None, methods=["get", "post"])
     def extensions(self, request, pk=None):
         """GET: extension requests. POST: request one (decided by the level above)."""
         complaint = self.get_object()
@@ -343,7 +343,7 @@ class ComplaintViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         methods=["POST"], request=s.ComplaintExtensionDecisionSerializer, responses=s.ComplaintExtensionSerializer
     )
-    @action(detail=True, methods=["get", "post"], url_path="extension-decision")
+    @action(detail=True, pagination_class=None, methods=["get", "post"], url_path="extension-decision")
     def extension_decision(self, request, pk=None):
         """GET: the pending request ([] when none). POST: approve or refuse it (the level above)."""
         complaint = self.get_object()
@@ -361,7 +361,7 @@ class ComplaintViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.ComplaintExtensionSerializer(extension).data)
 
     @extend_schema(responses=s.ComplaintReturnRequestSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, pagination_class=None, methods=["get"])
     def returns(self, request, pk=None):
         """Return requests (退单) and their decisions; make them with the transitions."""
         complaint = self.get_object()
@@ -369,7 +369,7 @@ class ComplaintViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(methods=["GET"], responses=s.ComplaintDuplicateSerializer(many=True))
     @extend_schema(methods=["POST"], request=s.ComplaintMergeSerializer, responses=s.ComplaintSerializer)
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, pagination_class=None, methods=["get", "post"])
     def duplicates(self, request, pk=None):
         """GET: likely duplicates. POST: merge this complaint into another (both are kept)."""
         complaint = self.get_object()
@@ -394,7 +394,7 @@ class ComplaintViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         methods=["POST"], request=s.ComplaintRaiseProblemSerializer, responses={201: s.ComplaintProblemLinkSerializer}
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, pagination_class=None, methods=["get", "post"])
     def problems(self, request, pk=None):
         """GET: problems this complaint raised. POST: raise one from it (and others)."""
         complaint = self.get_object()
@@ -414,7 +414,7 @@ class ComplaintViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.ComplaintProblemLinkSerializer(problem).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.ComplaintTimelineEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, pagination_class=None, methods=["get"])
     def timeline(self, request, pk=None):
         complaint = self.get_object()
         return Response(s.ComplaintTimelineEntrySerializer(selectors.complaint_timeline(complaint), many=True).data)

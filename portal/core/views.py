@@ -71,6 +71,9 @@ def healthz(request):
 
 
 def page_not_found(request, exception=None):
+    # The API answers in its own language, also for paths no route matches (/api/v1/problems/2.5/).
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("未找到。")}, status=404, json_dumps_params={"ensure_ascii": False})
     return render(request, "errors/404.html", status=404)
 
 

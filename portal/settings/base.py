@@ -226,6 +226,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # signed-in people or API-token holders only (portal/urls.py); never anonymous
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The schema offers JSON bodies (multipart only where an operation names it, for files): the
+    # form encodings DRF also parses cannot carry null, lists or nested objects.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # Free text states the storing rule (portal.core.api_schema); named formats are listed.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.core.api_schema.stored_text_patterns",
+    ],
 }
 
 
