@@ -47,7 +47,7 @@ Each case is a JSON object with these fields (dates YYYY-MM-DD, times ISO 8601 w
 |---|---|---|
 | case_number | yes | ≤ 64 characters; unique within the uploading unit |
 | unit | no | the uploading unit's id; any other unit is refused (a token uploads its unit's cases only) |
-| revised_at | yes | last change in the unit's system; an older version never replaces a newer one |
+| revised_at | yes | last change in the unit's system (not in the future); an older version never replaces a newer one |
 | violation_item | yes | a code of the portal's violation item list (GET /api/v1/enforcement-cases/items/) |
 | legal_basis | no | ≤ 200 characters; the item's legal basis when empty |
 | penalty_type | yes | none, warning, fine, confiscation, suspension, revocation |
@@ -159,13 +159,20 @@ def check_row(row, ctx: Context) -> dict:
         errors["unit"] = [_("只能上传本单位（%(unit)s）的案件；此案件属于其他单位。") % {"unit": ctx.unit_id}]
 
     revised_raw = row.get("revised_at")
-    revised = parse_datetime(revised_raw) if isinstance(revised_raw, str) else None
+    try:
+        revised = parse_datetime(revised_raw) if isinstance(revised_raw, str) else None
+    except ValueError:  # well formed but no such time (month 13)
+        revised = None
     if revised is None:
         errors["revised_at"] = [
             _("必填：单位系统最后修改此案件的时间，ISO 8601 格式，例如 2026-03-01T08:00:00+08:00。")
         ]
-    elif timezone.is_naive(revised):
-        revised = timezone.make_aware(revised)
+    else:
+        if timezone.is_naive(revised):
+            revised = timezone.make_aware(revised)
+        if revised.date() > ctx.today + dt.timedelta(days=1):
+            # a future revision time would lock out every later update of the case
+            errors["revised_at"] = [_("修改时间不能晚于当前时间。")]
     clean["revised_at"] = revised
 
     code = row.get("violation_item")
@@ -184,7 +191,7 @@ def check_row(row, ctx: Context) -> dict:
         ("status", STATUSES),
     ):
         value = row.get(name)
-        if value not in allowed:
+        if not isinstance(value, str) or value not in allowed:
             errors[name] = [_("取值不正确：须为 %(values)s 之一。") % {"values": ", ".join(sorted(allowed))}]
         clean[name] = value
 
@@ -198,7 +205,7 @@ def check_row(row, ctx: Context) -> dict:
     else:
         try:
             value = decimal.Decimal(str(amount).strip())
-        except decimal.InvalidOperation:
+        except (decimal.InvalidOperation, ValueError):
             value = None
         if value is None or not value.is_finite():
             errors["penalty_amount"] = [_('罚款金额须为数字，例如 200 或 "200.50"。')]
@@ -208,7 +215,7 @@ def check_row(row, ctx: Context) -> dict:
             clean["penalty_amount"] = value.quantize(decimal.Decimal("0.01"))
 
     soft = row.get("soft_measures") or []
-    if not isinstance(soft, list) or any(m not in SOFT_MEASURES for m in soft):
+    if not isinstance(soft, list) or any(not isinstance(m, str) or m not in SOFT_MEASURES for m in soft):
         errors["soft_measures"] = [
             _("柔性执法措施须为列表，取值为 %(values)s。") % {"values": ", ".join(sorted(SOFT_MEASURES))}
         ]
@@ -230,7 +237,7 @@ def check_row(row, ctx: Context) -> dict:
         clean["officer_certificates"] = [o.strip() for o in officers]
 
     region = row.get("region") or ctx.unit_region
-    if region not in ctx.regions:
+    if not isinstance(region, str) or region not in ctx.regions:
         errors["region"] = [_("区划代码不在本单位管辖范围内。")]
     clean["region_id"] = region
 

@@ -10,63 +10,13 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from cases.enforcement import checks, selectors, services
-from cases.enforcement.models import EnforcementCase, EnforcementCaseKey, ViolationItem
+from cases.enforcement.models import EnforcementCase, EnforcementCaseKey
+from cases.tests.enforcement import case
 from portal.accounts.models import User
 from portal.audit.models import AuditEvent
-from portal.regions.models import Unit
 
 pytestmark = pytest.mark.django_db
 
-TODAY = dt.date(2026, 12, 7)
-
-
-@pytest.fixture
-def items(db):
-    return {
-        "CZ001": ViolationItem.objects.create(code="CZ001", name="车辆超限运输", legal_basis="《公路法》第七十六条"),
-        "YS002": ViolationItem.objects.create(
-            code="YS002", name="未随车携带道路运输证", legal_basis="《道路运输条例》", exempt_first_offence=True
-        ),
-    }
-
-
-@pytest.fixture
-def agency(db):
-    return Unit.objects.create(name="金水区执法大队", kind=Unit.Kind.ENFORCEMENT_AGENCY, region_id="410105")
-
-
-@pytest.fixture
-def other_agency(db):
-    return Unit.objects.create(name="西工区执法大队", kind=Unit.Kind.ENFORCEMENT_AGENCY, region_id="410303")
-
-
-@pytest.fixture
-def system(agency):
-    return User.objects.create_user("case_system_jinshui", region_id="410105")
-
-
-def case(number="金交执罚〔2026〕1号", **overrides):
-    row = {
-        "case_number": number,
-        "revised_at": "2026-03-02T09:00:00+08:00",
-        "violation_item": "CZ001",
-        "penalty_type": "fine",
-        "penalty_amount": "500.00",
-        "discretion": "general",
-        "mode": "on_site",
-        "soft_measures": ["persuasion"],
-        "officer_certificates": ["41010001", "41010002"],
-        "party_name": "张三",
-        "party_id_number": "41010519900101123X",
-        "plate": "豫A12345",
-        "place": "郑州市金水区花园路",
-        "region": "410105",
-        "filed_on": "2026-03-01",
-        "decided_on": "2026-03-02",
-        "status": "decided",
-    }
-    row.update(overrides)
-    return row
 
 
 def upload(system, unit, rows):
@@ -82,7 +32,7 @@ def outcomes(results):
 
 @pytest.fixture
 def ctx(agency, items):
-    return services.batch_context(agency, today=TODAY)
+    return services.batch_context(agency, today=dt.date(2026, 12, 7))
 
 
 def test_a_good_row_is_cleaned_and_normalised(ctx, items):
