@@ -20,6 +20,7 @@ import json
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -41,69 +42,75 @@ Case = EnforcementCase
 
 
 class CaseRowSerializer(serializers.Serializer):
-    case_number = serializers.CharField(max_length=64, help_text="案号：本单位内唯一")
+    case_number = serializers.CharField(max_length=64, help_text=_lazy("案号：本单位内唯一"))
     unit = serializers.IntegerField(
-        required=False, help_text="上传单位 id；只能是令牌所属单位（不填即为本单位），其他单位的案件整条退回"
+        required=False, help_text=_lazy("上传单位 id；只能是令牌所属单位（不填即为本单位），其他单位的案件整条退回")
     )
     revised_at = serializers.DateTimeField(
-        help_text="单位系统最后修改此案件的时间（带时区，不晚于现在）；较早的版本不会覆盖较新的版本"
+        help_text=_lazy("单位系统最后修改此案件的时间（带时区，不晚于现在）；较早的版本不会覆盖较新的版本")
     )
     violation_item = serializers.CharField(
-        max_length=32, help_text="违法事项代码，取自 GET /api/v1/enforcement-cases/items/"
+        max_length=32, help_text=_lazy("违法事项代码，取自 GET /api/v1/enforcement-cases/items/")
     )
-    legal_basis = serializers.CharField(max_length=200, required=False, help_text="处罚依据；不填取违法事项的依据")
-    penalty_type = serializers.ChoiceField(choices=Case.PenaltyType.choices, help_text="处罚种类")
+    legal_basis = serializers.CharField(
+        max_length=200, required=False, help_text=_lazy("处罚依据；不填取违法事项的依据")
+    )
+    penalty_type = serializers.ChoiceField(choices=Case.PenaltyType.choices, help_text=_lazy("处罚种类"))
     penalty_amount = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
         min_value=0,
         required=False,
         allow_null=True,
-        help_text="罚款金额（元）：数字或十进制字符串，最多两位小数；罚款案件必填",
+        help_text=_lazy("罚款金额（元）：数字或十进制字符串，最多两位小数；罚款案件必填"),
     )
-    discretion = serializers.ChoiceField(choices=Case.Discretion.choices, help_text="裁量等级")
-    mode = serializers.ChoiceField(choices=Case.Mode.choices, help_text="执法方式（现场、非现场如闯卡抓拍、超限检测站）")
+    discretion = serializers.ChoiceField(choices=Case.Discretion.choices, help_text=_lazy("裁量等级"))
+    mode = serializers.ChoiceField(
+        choices=Case.Mode.choices, help_text=_lazy("执法方式（现场、非现场如闯卡抓拍、超限检测站）")
+    )
     soft_measures = serializers.ListField(
         child=serializers.ChoiceField(choices=Case.SoftMeasure.choices),
         required=False,
-        help_text="柔性执法措施（说服教育、劝导示范、警示告诫、指导约谈）",
+        help_text=_lazy("柔性执法措施（说服教育、劝导示范、警示告诫、指导约谈）"),
     )
     officer_certificates = serializers.ListField(
         child=serializers.CharField(max_length=32),
         min_length=2,
         max_length=2,
-        help_text="两名执法人员的执法证号（两个不同的号码）",
+        help_text=_lazy("两名执法人员的执法证号（两个不同的号码）"),
     )
-    party_name = serializers.CharField(max_length=64, help_text="当事人（页面与导出中脱敏显示）")
+    party_name = serializers.CharField(max_length=64, help_text=_lazy("当事人（页面与导出中脱敏显示）"))
     party_id_number = serializers.CharField(
-        max_length=32, required=False, help_text="当事人身份证号或统一社会信用代码（加密存储，可检索）"
+        max_length=32, required=False, help_text=_lazy("当事人身份证号或统一社会信用代码（加密存储，可检索）")
     )
-    plate = serializers.CharField(max_length=16, required=False, help_text="车牌号（加密存储，可检索）")
-    place = serializers.CharField(max_length=128, required=False, help_text="违法地点")
+    plate = serializers.CharField(max_length=16, required=False, help_text=_lazy("车牌号（加密存储，可检索）"))
+    place = serializers.CharField(max_length=128, required=False, help_text=_lazy("违法地点"))
     region = serializers.CharField(
-        max_length=6, required=False, help_text="案发区划代码：须在本单位辖区内；不填为本单位所在区划"
+        max_length=6, required=False, help_text=_lazy("案发区划代码：须在本单位辖区内；不填为本单位所在区划")
     )
-    filed_on = serializers.DateField(help_text="立案日期：不晚于今天，不早于 2015 年")
-    decided_on = serializers.DateField(required=False, allow_null=True, help_text="决定日期：不早于立案日期，不晚于今天")
+    filed_on = serializers.DateField(help_text=_lazy("立案日期：不晚于今天，不早于 2015 年"))
+    decided_on = serializers.DateField(
+        required=False, allow_null=True, help_text=_lazy("决定日期：不早于立案日期，不晚于今天")
+    )
     closed_on = serializers.DateField(
-        required=False, allow_null=True, help_text="结案日期：不早于决定日期（或立案日期），不晚于今天"
+        required=False, allow_null=True, help_text=_lazy("结案日期：不早于决定日期（或立案日期），不晚于今天")
     )
-    status = serializers.ChoiceField(choices=Case.Status.choices, help_text="案件状态")
+    status = serializers.ChoiceField(choices=Case.Status.choices, help_text=_lazy("案件状态"))
 
 
 class CaseBatchSerializer(serializers.Serializer):
-    cases = CaseRowSerializer(many=True, min_length=1, max_length=MAX_BATCH)
+    cases = serializers.ListField(child=CaseRowSerializer(), min_length=1, max_length=MAX_BATCH)
 
 
 class CaseRowResultSerializer(serializers.Serializer):
-    index = serializers.IntegerField(help_text="该案件在请求 cases 中的序号（从 0 起）")
+    index = serializers.IntegerField(help_text=_lazy("该案件在请求 cases 中的序号（从 0 起）"))
     case_number = serializers.CharField()
     outcome = serializers.ChoiceField(choices=["new", "updated", "unchanged", "rejected"])
-    version = serializers.IntegerField(allow_null=True, help_text="存储的当前版本号；退回时为 null")
+    version = serializers.IntegerField(allow_null=True, help_text=_lazy("存储的当前版本号；退回时为 null"))
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), help_text="退回原因：字段 → 说明"
+        child=serializers.ListField(child=serializers.CharField()), help_text=_lazy("退回原因：字段 → 说明")
     )
-    note = serializers.CharField(help_text="补充说明，例如较早版本未覆盖")
+    note = serializers.CharField(help_text=_lazy("补充说明，例如较早版本未覆盖"))
 
 
 class CaseBatchResultSerializer(serializers.Serializer):
@@ -163,8 +170,8 @@ class CaseUploadView(APIView):
         request=CaseBatchSerializer,
         responses={
             200: CaseBatchResultSerializer,
-            400: OpenApiResponse(RefusedSerializer, description="JSON 格式错误或请求体结构不符，整批未写入"),
-            413: OpenApiResponse(RefusedSerializer, description="超过每批 5,000 件或请求体过大，整批未写入"),
+            400: OpenApiResponse(RefusedSerializer, description=_lazy("JSON 格式错误或请求体结构不符，整批未写入")),
+            413: OpenApiResponse(RefusedSerializer, description=_lazy("超过每批 5,000 件或请求体过大，整批未写入")),
         },
         summary="Upload a batch of enforcement cases (a unit's case system)",
         description=DESCRIPTION,

@@ -18,7 +18,6 @@ from portal.audit.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
-
 def upload(system, unit, rows):
     return services.case_upload_batch(actor=system, unit=unit, rows=rows)
 
