@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 
 from cases.enforcement.models import EnforcementCase
+from portal.accounts.capabilities import Cap
 from portal.accounts.scoping import get_visible_or_404
 from portal.core import crypto
 
 
-def cases_visible_to(user):
+def cases_visible_to(user, cap: Cap = Cap.VIEW_RECORDS):
     """Current versions the user may see."""
-    return EnforcementCase.objects.current().visible_to(user)
+    return EnforcementCase.objects.current().visible_to(user, cap)
 
 
 def cases_search(
@@ -30,9 +31,10 @@ def cases_search(
     mode: str = "",
     filed_from: dt.date | None = None,
     filed_to: dt.date | None = None,
+    cap: Cap = Cap.VIEW_RECORDS,
 ):
     """Current versions matching every given filter, newest 立案 first."""
-    cases = cases_visible_to(user)
+    cases = cases_visible_to(user, cap)
     if case_number:
         cases = cases.filter(case_number=case_number.strip())
     if plate:
@@ -55,11 +57,11 @@ def cases_search(
 
 
 def case_detail(user, pk: int):
-    """One case (any version's id) and all its versions, newest first; 404 when out of scope."""
+    """One version of a case (the current one, or an older one by its id) and all the case's
+    versions, newest first; 404 when out of scope."""
     cases = EnforcementCase.objects.select_related("unit", "violation_item", "region")
     version = get_visible_or_404(cases, user, pk=pk)
     versions = list(
         EnforcementCase.objects.filter(key_id=version.key_id).select_related("violation_item").order_by("-version")
     )
-    current = next((v for v in versions if v.is_current), versions[0])
-    return current, versions
+    return version, versions
