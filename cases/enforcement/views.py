@@ -52,7 +52,8 @@ class CaseSearchForm(forms.Form):
         self.fields["violation_item"].queryset = ViolationItem.objects.order_by("code")
         for name, field in self.fields.items():
             select = isinstance(field.widget, forms.Select)
-            field.widget.attrs.update({"class": "form-select form-select-sm" if select else "form-control form-control-sm"})
+            css = "form-select form-select-sm" if select else "form-control form-control-sm"
+            field.widget.attrs.update({"class": css})
             if isinstance(field, forms.DateField):
                 field.widget.input_type = "date"
             field.widget.attrs["id"] = f"f-{name}"
@@ -144,7 +145,8 @@ def case_export(request):
 
     form, cases, _page = _search(request, cap=Cap.EXPORT_RECORDS)
     if cases is None:
-        return HttpResponse(_("查询条件有误，请返回修改后再导出。"), status=400, content_type="text/plain; charset=utf-8")
+        message = _("查询条件有误，请返回修改后再导出。")
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     filters = {k: str(v) for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_bound else {}
     audit_record(
         actor=request.user,

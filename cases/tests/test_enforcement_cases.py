@@ -239,3 +239,23 @@ def test_plates_and_id_numbers_are_found_however_typed(system, agency, items, fi
     province = User.objects.create_user("province_enf", region_id="410000", roles=["province_staff"])
     found = selectors.cases_search(province, **{field: typed})
     assert [c.case_number for c in found] == ["G-1"]
+
+
+def test_the_partition_job_makes_next_years_partition_ahead(db):
+    from django.conf import settings
+
+    from cases import tasks
+
+    assert "cases-enforcement-ensure-partitions" in settings.CELERY_BEAT_SCHEDULE
+    later = dt.date(2031, 6, 1)  # years past the migration's partitions
+    assert services.case_partitions_ensure(ahead=1, today=later) == [
+        "cases_enforcementcase_y2031",
+        "cases_enforcementcase_y2032",
+    ]
+    assert services.case_partitions_ensure(ahead=1, today=later) == []  # idempotent
+    assert {"cases_enforcementcase_y2031", "cases_enforcementcase_y2032"} <= set(services.case_partitions())
+    tasks.cases_enforcement_ensure_partitions()  # the beat task: this year and next exist already
+    from django.utils import timezone
+
+    year = timezone.localdate().year
+    assert f"cases_enforcementcase_y{year + 1}" in services.case_partitions()

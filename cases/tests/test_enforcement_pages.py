@@ -30,16 +30,37 @@ def stored(system, agency, other_agency, items):
         unit=agency,
         rows=[
             case("M-1", plate="豫A12345", party_name="张三丰"),
-            case("M-2", plate="豫B22222", mode="non_site", violation_item="YS002", filed_on="2026-05-01",
-                 decided_on="2026-05-02"),
-            case("M-3", plate="豫C33333", party_id_number="410105199001011234", mode="overload_station",
-                 filed_on="2025-07-01", decided_on="2025-07-02"),
+            case(
+                "M-2",
+                plate="豫B22222",
+                mode="non_site",
+                violation_item="YS002",
+                filed_on="2026-05-01",
+                decided_on="2026-05-02",
+            ),
+            case(
+                "M-3",
+                plate="豫C33333",
+                party_id_number="410105199001011234",
+                mode="overload_station",
+                filed_on="2025-07-01",
+                decided_on="2025-07-02",
+            ),
         ],
     )
     services.case_upload_batch(
-        actor=system, unit=agency, rows=[case("M-1", status="closed", closed_on="2026-03-09",
-                                              revised_at="2026-03-09T10:00:00+08:00", plate="豫A12345",
-                                              party_name="张三丰")]
+        actor=system,
+        unit=agency,
+        rows=[
+            case(
+                "M-1",
+                status="closed",
+                closed_on="2026-03-09",
+                revised_at="2026-03-09T10:00:00+08:00",
+                plate="豫A12345",
+                party_name="张三丰",
+            )
+        ],
     )
     services.case_upload_batch(actor=system, unit=other_agency, rows=[case("W-1", region="410303")])
 
