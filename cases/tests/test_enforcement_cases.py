@@ -259,3 +259,24 @@ def test_the_partition_job_makes_next_years_partition_ahead(db):
 
     year = timezone.localdate().year
     assert f"cases_enforcementcase_y{year + 1}" in services.case_partitions()
+
+
+def test_the_demo_seed_gives_each_demo_unit_cases_of_every_mode_with_versions(db):
+    import random
+
+    from cases.enforcement import seed as enforcement_seed
+    from portal.accounts import seed as accounts_seed
+    from portal.core.seeding import SeedContext
+    from portal.regions import seed as regions_seed
+
+    ctx = SeedContext(scale="small", rng=random.Random(1))  # noqa: S311 - demo data
+    regions_seed.seed(ctx)
+    accounts_seed.seed(ctx)
+    enforcement_seed.seed(ctx)
+    current = EnforcementCase.objects.filter(is_current=True)
+    assert current.count() >= 240 and set(current.values_list("mode", flat=True)) == set(EnforcementCase.Mode.values)
+    assert EnforcementCase.objects.filter(version=2).exists()
+    assert EnforcementCase.objects.filter(is_current=False).count() == EnforcementCase.objects.filter(version=2).count()
+    total = EnforcementCase.objects.count()
+    enforcement_seed.seed(SeedContext(scale="small", rng=random.Random(2)))  # noqa: S311
+    assert EnforcementCase.objects.count() == total  # idempotent
