@@ -15,6 +15,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.enforcement.models import (  # noqa: F401 - enforcement case data (its own package)
+    CaseUploadClient,
+    EnforcementCase,
+    EnforcementCaseKey,
+    ViolationItem,
+)
 from cases.figure_tables import ProblemFigure  # noqa: F401 - the dashboards' summary table
 from portal.accounts.scoping import ScopedQuerySet
 

@@ -5,3 +5,4 @@ from django.utils.translation import gettext_lazy as _
 from portal.core.navigation import register
 
 register(10, "cases:index", _("问题清单"), "i-list")
+register(15, "enforcement_cases:list", _("执法案件"), "i-list")

@@ -124,6 +124,13 @@ COPY_COLUMNS = [
 
 
 def seed(ctx: SeedContext) -> None:
+    from cases.enforcement.seed import seed as seed_enforcement_cases
+
+    seed_problems_of(ctx)
+    seed_enforcement_cases(ctx)
+
+
+def seed_problems_of(ctx: SeedContext) -> None:
     seeded = Problem.objects.filter(registered_by__isnull=True)
     if ctx.large:
         regions = list(Region.objects.filter(level=Region.Level.COUNTY).order_by("code").values_list("code", "name"))

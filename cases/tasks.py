@@ -17,3 +17,11 @@ def ledger_import_run(job_id: int) -> None:
     from cases.imports import import_job_run
 
     import_job_run(job_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=180)
+def cases_enforcement_ensure_partitions() -> list[str]:
+    """Make this year's and next year's enforcement case partitions if missing (daily)."""
+    from cases.enforcement.services import case_partitions_ensure
+
+    return case_partitions_ensure(ahead=1)

@@ -43,6 +43,7 @@ EIGHT = [
     ("POST", "/api/v1/problems/{id}/plan/milestones/done/"),
     ("POST", "/api/v1/problems/{id}/progress/"),
     ("POST", "/api/v1/problems/{id}/transition/"),
+    ("POST", "/api/v1/enforcement-cases/upload/"),
 ]
 
 
@@ -110,6 +111,7 @@ def world(db, wsgi_in_the_test_transaction, settings, tmp_path):
     from rest_framework.authtoken.models import Token
 
     from cases import services as cases_services
+    from cases.enforcement.models import ViolationItem
     from cases.models import Category, Problem
     from cases.tests.rectify import png
     from complaints import services as complaint_services
@@ -136,6 +138,7 @@ def world(db, wsgi_in_the_test_transaction, settings, tmp_path):
         "hotline": User.objects.create_user("api_12328", region_id="410000"),
     }
     hotline = IntakeClient.objects.create(user=people["hotline"], name="12328", channel=Channel.HOTLINE_12328)
+    people["case_system"] = _case_system(agency)
     tokens = {who: Token.objects.create(user=user).key for who, user in people.items()}
 
     def problem(title, *states):
@@ -196,7 +199,20 @@ def world(db, wsgi_in_the_test_transaction, settings, tmp_path):
         "extension": extension.pk,
         "milestone": rectifying.plan.milestones.get().pk,
         "complaint": complaint,
+        "violation_items": list(ViolationItem.objects.values_list("code", flat=True)),
     }
+
+
+def _case_system(unit):
+    """金水区's case system (an upload client of the agency) and the violation items it names."""
+    from cases.enforcement.models import CaseUploadClient, ViolationItem
+    from portal.accounts.models import User
+
+    user = User.objects.create_user("case_system", region_id=unit.region_id)
+    CaseUploadClient.objects.create(user=user, unit=unit, name="执法办案系统")
+    for code in ("CZ001", "YS002"):
+        ViolationItem.objects.get_or_create(code=code, defaults={"name": code})
+    return user
 
 
 def _pick(values, case):
@@ -206,6 +222,16 @@ def _pick(values, case):
 def _prepare(case, world) -> str:
     """Point the case at the world: the path id, reference ids in the body, the caller."""
     path, body = case.operation.path, case.body if isinstance(case.body, dict) else None
+    if path.startswith("/api/v1/enforcement-cases/"):
+        for row in (body or {}).get("cases") or []:
+            if isinstance(row, dict):  # reference data, as a client takes it from the item list
+                if "violation_item" in row:
+                    row["violation_item"] = _pick(world["violation_items"], case)
+                if row.get("unit") is not None:
+                    row["unit"] = world["units"][0]
+                if row.get("region"):
+                    row["region"] = "410105"
+        return "case_system"
     if path.startswith("/api/v1/complaints/"):
         if "{id}" in path:
             case.path_parameters["id"] = world["complaint"].pk
@@ -299,6 +325,8 @@ def _operations():
 
 def _caller(operation) -> str:
     path = operation.path
+    if path.startswith("/api/v1/enforcement-cases/"):
+        return "case_system"
     if path.startswith("/api/v1/complaints/intake/"):
         return "hotline"
     if path.startswith("/api/v1/complaints/") or path.endswith("/extensions/decide/") or "verifications" in path:

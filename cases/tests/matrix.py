@@ -79,10 +79,29 @@ def _import_job(code: str):
     )
 
 
+def _enforcement_case(code: str):
+    """A case uploaded by a unit of that region (its case number carries the marker)."""
+    from cases.enforcement.models import EnforcementCase, ViolationItem
+    from cases.enforcement.services import case_upload_batch
+    from cases.tests.enforcement import case
+
+    ViolationItem.objects.get_or_create(code="CZ001", defaults={"name": "车辆超限运输"})
+    unit = Unit.objects.create(name=f"{marker(code)} 执法单位", kind=Unit.Kind.ENFORCEMENT_AGENCY, region_id=code)
+    [result] = case_upload_batch(actor=_user(code), unit=unit, rows=[case(f"{marker(code)} 案", region=code)])
+    assert result.outcome == "new", result.errors
+    return EnforcementCase.objects.get(key__unit=unit, is_current=True)
+
+
 FACTORIES = {
     Problem: _problem,
     Evidence: _evidence,
 }
+try:
+    from cases.enforcement.models import EnforcementCase
+except ImportError:  # the enforcement case data not merged yet
+    pass
+else:
+    FACTORIES[EnforcementCase] = _enforcement_case
 try:
     from cases.models import ImportJob
 except ImportError:  # the ledger import not merged yet

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0009_inspector_pool_activities_draws"),
+        ("cases", "0010_problem_source_cross_region"),
         ("regions", "0002_load_henan_regions_and_domains"),
         ("supervision", "0003_figures_and_delist_days"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

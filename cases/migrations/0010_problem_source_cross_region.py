@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0008_clean_stored_text"),
+        ("cases", "0009_enforcement_cases"),
     ]
 
     operations = [
