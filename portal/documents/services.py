@@ -10,8 +10,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from portal.audit.services import audit_record
-from portal.documents.models import DocumentCounter, DocumentTemplate, IssuedDocument
 from portal.core.text import clean_field
+from portal.documents.models import DocumentCounter, DocumentTemplate, IssuedDocument
 from portal.documents.registry import document_type
 from portal.documents.writer import DocxWriter, TemplateError, check_template
 
