@@ -192,8 +192,9 @@ class Activity(models.Model):
         Visible: the organiser's subtree, or — once the visit has started — an activity with a
         target in the user's subtree. Embargoed (四不两直): before ``starts_on`` (Asia/Shanghai),
         an activity with a target whose unit is the user's, or whose region is the user's or
-        below it (accounts of the target region or above; the organiser's own region excepted),
-        is hidden whatever else would show it.
+        below it (accounts of the target region and of the regions between it and the organiser;
+        the organiser's region and those above it excepted), is hidden whatever else would show
+        it.
         """
         if not getattr(user, "is_authenticated", False) or not user.region_id:
             return Q(pk__in=[])
@@ -207,8 +208,10 @@ class Activity(models.Model):
             seen = (subtree or EVERYTHING) | (started & Exists(reached))
         # the drawn team's members with an account see the activity they are to carry out
         seen |= Exists(TeamMember.objects.filter(activity_id=outer, inspector__user_id=user.pk))
-        # a target in the user's region or below it: the user's region is the target's or above
-        touched = Q(region__path__startswith=user.region.path) & ~Q(activity__region_id=user.region_id)
+        # a target in the user's region or below it, unless the user's region is the organiser's
+        # or above it: the province (and a city over its own counties' visits) organises and
+        # supervises, it is not the one visited (issue 17 §4: "accounts of the target region")
+        touched = Q(region__path__startswith=user.region.path) & ~Q(activity__region__path__startswith=user.region.path)
         if user.unit_id:
             touched |= Q(unit_id=user.unit_id)
         touching = ActivityTarget.objects.filter(touched, activity_id=outer)

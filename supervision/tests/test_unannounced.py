@@ -1,5 +1,6 @@
 """Unannounced means unannounced (issue 17 §4, 四不两直): before ``starts_on`` the target unit's
-accounts and accounts of the target region or above (the organiser's own excepted) get the 404
+accounts and accounts of the target region (and regions between it and the organiser; the
+organiser's region and those above it excepted) get the 404
 of a missing object on every activity route, and the activity is absent from lists and counts;
 once the visit starts they see it. Routes come from the resolver, as in the authorization
 matrix, so a new activity route joins automatically."""
@@ -57,7 +58,6 @@ def test_embargo_before_the_start_and_visible_after(settings):
             "unit_acc", region_id="410303", unit=unit, roles=[Role.COUNTY_OFFICER]
         ),
         "target county": User.objects.create_user("county_acc", region_id="410303", roles=[Role.COUNTY_OFFICER]),
-        "province above": province,
     }
     organiser_peer = User.objects.create_user("city_peer", region_id="410300", roles=[Role.CITY_STAFF])
     routes = _routes()
@@ -88,8 +88,9 @@ def test_embargo_before_the_start_and_visible_after(settings):
                     assert response.status_code == 404, (who, route.name)
                     same = normalise(response.content, url) == normalise(missing.content, missing_url)
                     assert same, (who, route.name)
-        # the organiser's own region always sees it
+        # the organiser's own region, and the province above it, always see it
         assert Activity.objects.visible_to(organiser_peer).filter(pk=act.pk).exists()
+        assert Activity.objects.visible_to(province).filter(pk=act.pk).exists()
 
     check(visible=False)
     f.drawn_team(city, act, size=2)
