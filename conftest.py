@@ -21,10 +21,14 @@ def pytest_collection_modifyitems(items):
             continue
         marker = item.get_closest_marker("django_db")
         if marker is not None:
-            if marker.kwargs.get("transaction") or (marker.args and marker.args[0]):
+            live = "live_server" in fixtures or "transactional_db" in fixtures
+            if live or marker.kwargs.get("transaction") or (marker.args and marker.args[0]):
+                # (a module's plain ``django_db`` mark on a live_server test is transactional all
+                # the same: the server's thread commits, and the flush after it must be undone)
                 # the closest marker wins: this copy adds serialized_rollback to the test's own
                 kwargs = {**dict(zip(("transaction", "reset_sequences"), marker.args, strict=False)), **marker.kwargs}
-                item.add_marker(pytest.mark.django_db(**{**kwargs, "serialized_rollback": True}), append=False)
+                kwargs = {**kwargs, "transaction": True, "serialized_rollback": True}
+                item.add_marker(pytest.mark.django_db(**kwargs), append=False)
         elif ("live_server" in fixtures or "transactional_db" in fixtures) and (
             "django_db_serialized_rollback" not in fixtures
         ):

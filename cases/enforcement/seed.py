@@ -39,11 +39,14 @@ def seed(ctx: SeedContext) -> None:
     units = Unit.objects.filter(
         region_id__in=[*SMALL_COUNTIES, *SMALL_CITIES], kind=Unit.Kind.ENFORCEMENT_AGENCY, active=True
     ).order_by("pk")
+    per_region: dict[str, int] = {}
     for unit in units:
+        # named by region and place in it, not by id: the same seed gives the same accounts
+        n = per_region[unit.region_id] = per_region.get(unit.region_id, 0) + 1
         if EnforcementCaseKey.objects.filter(unit=unit).exists():
             continue
         user, _created = User.objects.get_or_create(
-            username=f"case_system_{unit.pk}", defaults={"region_id": unit.region_id}
+            username=f"case_system_{unit.region_id}_{n}", defaults={"region_id": unit.region_id}
         )
         CaseUploadClient.objects.get_or_create(user=user, defaults={"unit": unit, "name": f"{unit.name}执法办案系统"})
         rows, updates = _cases(ctx, unit)
