@@ -13,6 +13,7 @@ cases must be accepted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import zlib
 from collections import Counter
@@ -93,16 +94,26 @@ def _schema():
     return schema
 
 
-@pytest.fixture
-def wsgi_in_the_test_transaction():
+@contextlib.contextmanager
+def connection_kept():
+    """WSGI calls (schemathesis) inside the test's transaction: Django's request signals would
+    close the test's connection (and its test client reconnects them after every request)."""
     from django.core import signals
     from django.db import close_old_connections
 
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        for signal in (signals.request_started, signals.request_finished):
+            signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def wsgi_in_the_test_transaction():
+    with connection_kept():
+        yield
 
 
 @pytest.fixture

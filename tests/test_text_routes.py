@@ -16,7 +16,6 @@ Then every GET route is requested for every object of the touched models, new on
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import re
@@ -37,6 +36,7 @@ from cases.tests.matrix import PNG
 from portal.accounts.models import Role, User
 from portal.core.text import XML_UNSAFE
 from tests.matrix_objects import FACTORIES, REGIONS
+from tests.test_api_contract import connection_kept
 from tests.test_authorization_matrix import REGION_KWARG, all_routes, rule_of
 
 pytestmark = pytest.mark.django_db
@@ -262,24 +262,8 @@ def _api_cases() -> list:
     return cases
 
 
-@contextlib.contextmanager
-def _connection_kept():
-    """Django's test client reconnects ``close_old_connections`` after every request it makes;
-    a WSGI call (schemathesis) would then close the test's connection mid-transaction."""
-    from django.core import signals
-    from django.db import close_old_connections
-
-    for signal in (signals.request_started, signals.request_finished):
-        signal.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        for signal in (signals.request_started, signals.request_finished):
-            signal.connect(close_old_connections)
-
-
 def _api_writes(world, text: Texts, errors: list) -> None:
-    with _connection_kept():
+    with connection_kept():
         _api_calls(world, text, errors)
 
 

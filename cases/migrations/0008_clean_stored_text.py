@@ -4,14 +4,10 @@ removed. Irreversible by nature (what was removed was never visible); reversing 
 
 from django.db import migrations
 
-from portal.core.text import clean_stored_text
-
-
-def clean(apps, schema_editor):
-    clean_stored_text(apps, "cases")
+from portal.core.text import clean_stored_text_operation
 
 
 class Migration(migrations.Migration):
     dependencies = [("cases", "0007_default_transition_requirements")]
 
-    operations = [migrations.RunPython(clean, migrations.RunPython.noop, elidable=True)]
+    operations = [clean_stored_text_operation("cases")]

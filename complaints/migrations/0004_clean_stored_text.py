@@ -4,14 +4,10 @@ removed. Irreversible by nature (what was removed was never visible); reversing 
 
 from django.db import migrations
 
-from portal.core.text import clean_stored_text
-
-
-def clean(apps, schema_editor):
-    clean_stored_text(apps, "complaints")
+from portal.core.text import clean_stored_text_operation
 
 
 class Migration(migrations.Migration):
     dependencies = [("complaints", "0003_complaint_figure_table_from_dashboards")]
 
-    operations = [migrations.RunPython(clean, migrations.RunPython.noop, elidable=True)]
+    operations = [clean_stored_text_operation("complaints")]

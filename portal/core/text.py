@@ -111,6 +111,16 @@ def clean_stored_text(apps, app_label: str, *, exclude: tuple[str, ...] = ()) ->
     return changed
 
 
+def clean_stored_text_operation(app_label: str):
+    """The data migration of an app's stored text: ``operations = [clean_stored_text_operation("app")]``."""
+    from django.db import migrations
+
+    def clean(apps, schema_editor):
+        clean_stored_text(apps, app_label)
+
+    return migrations.RunPython(clean, migrations.RunPython.noop, elidable=True)
+
+
 def install_boundary() -> None:
     """Make every text field of every Django form and DRF serializer apply ``clean_text``
     (``CoreConfig.ready``; idempotent). One hook on the two base classes instead of a mixin in

@@ -4,14 +4,10 @@ removed. Irreversible by nature (what was removed was never visible); reversing 
 
 from django.db import migrations
 
-from portal.core.text import clean_stored_text
-
-
-def clean(apps, schema_editor):
-    clean_stored_text(apps, "accounts")
+from portal.core.text import clean_stored_text_operation
 
 
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0002_user_session_epoch")]
 
-    operations = [migrations.RunPython(clean, migrations.RunPython.noop, elidable=True)]
+    operations = [clean_stored_text_operation("accounts")]

@@ -4,14 +4,10 @@ removed. Irreversible by nature (what was removed was never visible); reversing 
 
 from django.db import migrations
 
-from portal.core.text import clean_stored_text
-
-
-def clean(apps, schema_editor):
-    clean_stored_text(apps, "regions")
+from portal.core.text import clean_stored_text_operation
 
 
 class Migration(migrations.Migration):
     dependencies = [("regions", "0002_load_henan_regions_and_domains")]
 
-    operations = [migrations.RunPython(clean, migrations.RunPython.noop, elidable=True)]
+    operations = [clean_stored_text_operation("regions")]
