@@ -19,6 +19,8 @@ from cases.enforcement.models import (  # noqa: F401 - enforcement case data (it
     CaseUploadClient,
     EnforcementCase,
     EnforcementCaseKey,
+    EnforcementCaseTally,
+    EnforcementFigure,
     ViolationItem,
 )
 from cases.figure_tables import ProblemFigure  # noqa: F401 - the dashboards' summary table

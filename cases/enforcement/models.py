@@ -21,9 +21,12 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.scoping import ScopedQuerySet
 from portal.core.fields import EncryptedTextField
+from portal.dashboards.models import FigureTable, count_field
 
 MIN_FILED_YEAR = 2015  # the oldest partition; a 立案 date before it is refused at upload
 MAX_BATCH = 5000
+# the soft measures (§14) as the tally's columns, in EnforcementCase.SoftMeasure's order
+SOFT_COLUMNS = ("persuasion", "demonstration", "warning", "interview")
 
 
 class ViolationItem(models.Model):
@@ -207,3 +210,64 @@ class EnforcementCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_number} v{self.version}"
+
+
+class EnforcementCaseTally(models.Model):
+    """How many current cases share one combination of what the dashboards count (unit, region,
+    violation item, mode, penalty type and the four soft measures): kept by the upload in the
+    same transaction as the versions (+1 for a stored version, -1 for the version it replaces),
+    so the dashboards' refresh groups a few thousand tally rows instead of ten million cases.
+    (No CHECK on ``cases``: PostgreSQL checks the proposed row of an upsert before its ON
+    CONFLICT, so the -1 of a replaced version would be refused.)
+    ``cases.enforcement.tally.case_tally_rebuild`` recomputes it from the cases (the seed; the
+    tests prove the two equal)."""
+
+    unit = models.ForeignKey("regions.Unit", on_delete=models.CASCADE, related_name="+", db_index=False)
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+", db_index=False)
+    violation_item = models.ForeignKey(ViolationItem, on_delete=models.CASCADE, related_name="+", db_index=False)
+    mode = models.CharField(max_length=16)
+    penalty_type = models.CharField(max_length=16)
+    persuasion = models.BooleanField()
+    demonstration = models.BooleanField()
+    warning = models.BooleanField()
+    interview = models.BooleanField()
+    cases = models.BigIntegerField(default=0)
+
+    DIMENSIONS = ("unit", "region", "violation_item", "mode", "penalty_type", *SOFT_COLUMNS)
+
+    class Meta:
+        verbose_name = _("执法案件统计")
+        verbose_name_plural = _("执法案件统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "region", "violation_item", "mode", "penalty_type", *SOFT_COLUMNS],
+                name="enf_tally_unique_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.mode}: {self.cases}"
+
+
+class EnforcementFigure(FigureTable):
+    """The dashboards' summary table of enforcement cases (``cases/figures.py`` fills it from
+    the tally): by unit and region, and by mode, violation item or soft measure."""
+
+    violation_item = models.ForeignKey(
+        ViolationItem, null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    mode = models.CharField(max_length=16, blank=True, db_default="")
+    measure = models.CharField(max_length=16, blank=True, db_default="")  # a soft measure
+
+    DIMENSIONS = ("dim", "violation_item", "mode", "measure", "month")
+
+    total = count_field()
+    penalized = count_field()  # a penalty other than 不予处罚
+    soft = count_field()  # at least one soft measure
+    soft_only = count_field()  # soft measures and no penalty
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dim", "region"], name="dash_enf_dim_region_idx"),
+            models.Index(fields=["unit", "dim"], name="dash_enf_unit_dim_idx"),
+        ]

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
+
 from cases.enforcement.models import EnforcementCase
 from portal.accounts.capabilities import Cap
 from portal.accounts.scoping import get_visible_or_404
 from portal.core import crypto
+from portal.regions.models import Region
 
 
 def cases_visible_to(user, cap: Cap = Cap.VIEW_RECORDS):
@@ -29,6 +32,10 @@ def cases_search(
     unit=None,
     violation_item=None,
     mode: str = "",
+    region=None,
+    penalized: str = "",
+    soft: str = "",
+    soft_measure: str = "",
     filed_from: dt.date | None = None,
     filed_to: dt.date | None = None,
     cap: Cap = Cap.VIEW_RECORDS,
@@ -49,6 +56,15 @@ def cases_search(
         cases = cases.filter(violation_item=violation_item)
     if mode:
         cases = cases.filter(mode=mode)
+    if region is not None:
+        cases = cases.filter(region__in=Region.objects.subtree_of(region).values("code"))
+    if penalized:
+        none = Q(penalty_type=EnforcementCase.PenaltyType.NONE)
+        cases = cases.exclude(none) if penalized == "yes" else cases.filter(none)
+    if soft:
+        cases = cases.exclude(soft_measures=[]) if soft == "yes" else cases.filter(soft_measures=[])
+    if soft_measure:
+        cases = cases.filter(soft_measures__contains=[soft_measure])
     if filed_from is not None:
         cases = cases.filter(filed_on__gte=filed_from, filed_year__gte=filed_from.year)
     if filed_to is not None:

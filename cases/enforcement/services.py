@@ -12,6 +12,7 @@ current versions flagged by one UPDATE, the new versions by COPY.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from cases.enforcement import checks
 from cases.enforcement.models import MAX_BATCH, EnforcementCase, ViolationItem
+from cases.enforcement.tally import tally_apply, tally_key
 from portal.audit.services import audit_record
 from portal.core import crypto
 from portal.core.seeding import copy_rows
@@ -196,6 +198,7 @@ def _store(*, actor, unit: Unit, valid: dict[str, tuple[int, dict]], results: li
             stored = {row[1]: row for row in cursor.fetchall()}
 
     writes: list[tuple] = []
+    deltas: Counter = Counter()  # the case tally's changes (cases.enforcement.tally)
     updated: list[tuple[int, int, str, dt.datetime]] = []  # key id, new version, hash, revised
     for number in numbers:
         index, clean = valid[number]
@@ -225,11 +228,17 @@ def _store(*, actor, unit: Unit, valid: dict[str, tuple[int, dict]], results: li
                 [key_ids, [u[1] for u in updated], [u[2] for u in updated], [u[3] for u in updated]],
             )
             cursor.execute(
-                "UPDATE cases_enforcementcase SET is_current = false WHERE key_id = ANY(%s::bigint[]) AND is_current",
+                "UPDATE cases_enforcementcase SET is_current = false WHERE key_id = ANY(%s::bigint[]) AND is_current"
+                " RETURNING unit_id, region_id, violation_item_id, mode, penalty_type, soft_measures",
                 [key_ids],
             )
+            for replaced in cursor.fetchall():
+                deltas[tally_key(*replaced)] -= 1
     if writes:
         copy_rows("cases_enforcementcase", VERSION_COLUMNS, writes)
+        for row in writes:  # the columns of VERSION_COLUMNS: unit, region, item, penalty, mode, soft
+            deltas[tally_key(row[6], row[7], row[10], row[15], row[12], row[16])] += 1
+        tally_apply(deltas)
     counts = outcome_counts(results)
     audit_record(
         actor=actor,

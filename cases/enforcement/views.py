@@ -24,7 +24,7 @@ from portal.accounts.capabilities import Cap, has_cap
 from portal.audit.services import audit_record
 from portal.core.exports import safe_cell
 from portal.core.masking import mask_id_number, mask_name, mask_plate
-from portal.regions.models import Unit
+from portal.regions.models import Region, Unit
 
 PAGE_SIZE = 20
 MAX_PAGE = 500  # deep offsets are slow at provincial scale: narrow the search instead
@@ -42,6 +42,22 @@ class CaseSearchForm(forms.Form):
     mode = forms.ChoiceField(
         label=_lazy("执法方式"), choices=[("", _lazy("全部")), *EnforcementCase.Mode.choices], required=False
     )
+    region = forms.ModelChoiceField(
+        label=_lazy("案发区划"), queryset=Region.objects.none(), to_field_name="code", required=False
+    )
+    penalized = forms.ChoiceField(
+        label=_lazy("作出处罚"),
+        choices=[("", _lazy("全部")), ("yes", _lazy("是")), ("no", _lazy("否"))],
+        required=False,
+    )
+    soft = forms.ChoiceField(
+        label=_lazy("柔性执法措施"),
+        choices=[("", _lazy("全部")), ("yes", _lazy("适用")), ("no", _lazy("未适用"))],
+        required=False,
+    )
+    soft_measure = forms.ChoiceField(
+        label=_lazy("柔性措施"), choices=[("", _lazy("全部")), *EnforcementCase.SoftMeasure.choices], required=False
+    )
     filed_from = forms.DateField(label=_lazy("立案日期起"), required=False)
     filed_to = forms.DateField(label=_lazy("立案日期止"), required=False)
     page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False)
@@ -50,6 +66,8 @@ class CaseSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = Unit.objects.visible_to(user, None).filter(active=True).order_by("name")
         self.fields["violation_item"].queryset = ViolationItem.objects.order_by("code")
+        regions = Region.objects.subtree_of(user.region) if user.region_id else Region.objects.none()
+        self.fields["region"].queryset = regions.order_by("code")
         for name, field in self.fields.items():
             select = isinstance(field.widget, forms.Select)
             css = "form-select form-select-sm" if select else "form-control form-control-sm"
