@@ -44,31 +44,27 @@ def tally_apply(deltas: Counter) -> None:
         )
 
 
-def _soft_sql() -> str:
-    return ", ".join(f"'{m}' = ANY(soft_measures)" for m in SOFT_COLUMNS)
+_SOFT_SQL = ", ".join(f"'{m}' = ANY(soft_measures)" for m in SOFT_COLUMNS)
+# the tally as the current versions say it (constant SQL: no value is ever spliced in)
+FROM_CASES = (
+    f"SELECT unit_id, region_id, violation_item_id, mode, penalty_type, {_SOFT_SQL}, count(*)"  # noqa: S608
+    " FROM cases_enforcementcase WHERE is_current"
+    f" GROUP BY unit_id, region_id, violation_item_id, mode, penalty_type, {_SOFT_SQL}"
+)
 
 
 def case_tally_rebuild() -> int:
     """Recompute the whole tally from the current versions (one statement); its row count."""
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {TABLE} ({', '.join([*GROUP, 'cases'])})"  # noqa: S608 - constant identifiers
-            f" SELECT unit_id, region_id, violation_item_id, mode, penalty_type, {_soft_sql()}, count(*)"
-            " FROM cases_enforcementcase WHERE is_current"
-            f" GROUP BY unit_id, region_id, violation_item_id, mode, penalty_type, {_soft_sql()}"
-        )
+        cursor.execute(f"INSERT INTO {TABLE} ({', '.join([*GROUP, 'cases'])}) {FROM_CASES}")
         return cursor.rowcount
 
 
 def case_tally_from_cases() -> dict[tuple, int]:
     """The tally as the cases say it now (for the tests: the kept tally must equal this)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT unit_id, region_id, violation_item_id, mode, penalty_type, {_soft_sql()}, count(*)"
-            " FROM cases_enforcementcase WHERE is_current"
-            f" GROUP BY unit_id, region_id, violation_item_id, mode, penalty_type, {_soft_sql()}"
-        )
+        cursor.execute(FROM_CASES)
         return {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
 
 
