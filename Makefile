@@ -18,7 +18,7 @@ PYTEST_DEFAULTS := $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n $(TEST_WORKERS
   $(if $(findstring no:cov,$(PYTEST_ARGS)),,--cov --cov-report=term:skip-covered)
 
 .DEFAULT_GOAL := help
-.PHONY: help run stop test bench backup restore wheelhouse lint format check-migrations messages lock clean
+.PHONY: help run stop test bench bench-cases backup restore wheelhouse lint format check-migrations messages lock clean
 
 help:
 	@echo "make run     start the portal (web, Celery worker and beat) on http://127.0.0.1:$${PORT:-8000}"
@@ -28,6 +28,7 @@ help:
 	@echo "make restore FILE=backups/portal-....tar   into an empty database and media folder"
 	@echo "make wheelhouse  every pinned wheel into wheelhouse/, for installs without the package index"
 	@echo "make bench   benchmarks at provincial scale (seeds once into its own database)"
+	@echo "make bench-cases  enforcement cases at 10,000,000 (seeds them once; not part of make bench)"
 	@echo "make lint    ruff (lint and format check); make check-migrations for missing migrations"
 
 $(BIN)/python:
@@ -64,6 +65,11 @@ restore: $(VENV)/.installed-run
 
 bench: $(VENV)/.installed-dev
 	@$(PY) -m portal.launcher bench $(BENCH_ARGS)
+
+# Issue 15: seeds 10,000,000 enforcement cases into the bench database once (many minutes the
+# first time), then runs bench/cases_scale.py only; make bench never includes it.
+bench-cases: $(VENV)/.installed-dev
+	@$(PY) -m portal.launcher bench-cases $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

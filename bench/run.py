@@ -28,6 +28,11 @@ RESULTS_FILE = BASE_DIR / "var" / "bench" / "results.json"
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", metavar="TEXT", help="run the benchmarks whose module or name contains TEXT")
+    parser.add_argument(
+        "--module",
+        metavar="NAME",
+        help="run bench/NAME.py instead of every bench/bench_*.py (make bench-cases: cases_scale)",
+    )
     parser.add_argument("--repeat", type=int, metavar="N", help="timed repetitions for every benchmark")
     parser.add_argument("--reseed", action="store_true", help="also time the large seed on a fresh database")
     parser.add_argument("--no-vacuum", action="store_true", help="skip VACUUM (ANALYZE) before measuring")
@@ -48,12 +53,16 @@ def setup_django() -> None:
     django.setup()
 
 
-def discover() -> list[tuple[str, list]]:
-    """(module name, entries) for every bench/bench_*.py, in file-name order."""
+def discover(only_module: str | None = None) -> list[tuple[str, list]]:
+    """(module name, entries) for every bench/bench_*.py, in file-name order (or for the one
+    module named, e.g. bench/cases_scale.py, which ``make bench`` leaves out)."""
     from bench.harness import as_entry
 
     modules = []
-    for path in sorted((BASE_DIR / "bench").glob("bench_*.py")):
+    paths = (
+        [BASE_DIR / "bench" / f"{only_module}.py"] if only_module else sorted((BASE_DIR / "bench").glob("bench_*.py"))
+    )
+    for path in paths:
         module = importlib.import_module(f"bench.{path.stem}")
         entries = getattr(module, "BENCHMARKS", None)
         if entries is None:
@@ -97,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.harness import Options, Result, format_table
 
     options = Options(repeat=args.repeat, only=args.only, reseed=args.reseed)
-    modules = discover()
+    modules = discover(args.module)
     selected = [
         (module, entry)
         for module, entries in modules

@@ -658,6 +658,31 @@ def bench(bench_args: list[str]) -> int:
         _reap_all()
 
 
+def bench_cases(bench_args: list[str]) -> int:
+    """``make bench-cases``: the bench database as ``make bench`` has it, plus the 10,000,000
+    enforcement cases of bench/cases_seed.py (once: a second run skips what is there), then
+    only bench/cases_scale.py (issue 15's figures at provincial scale)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
+    _check_settings(os.environ["DJANGO_SETTINGS_MODULE"])
+    _become_subreaper()
+    services = Services("bench", "portal_bench")
+    try:
+        services.up()
+        manage_steps(["migrate", "--no-input", "-v", "0"], ["seed_demo", "--scale", "large"])
+        seeded = subprocess.run([PYTHON, str(BASE_DIR / "bench" / "cases_seed.py")], cwd=BASE_DIR).returncode
+        if seeded != 0:
+            raise LaunchError(f"bench/cases_seed.py failed (exit {seeded}); see the message above.")
+        command = [PYTHON, str(BASE_DIR / "bench" / "run.py"), "--module", "cases_scale", "--no-vacuum"]
+        results = ["--results", str(VAR_DIR / "bench" / "results-cases.json")]
+        return subprocess.run([*command, *results, *bench_args], cwd=BASE_DIR).returncode
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    finally:
+        services.down()
+        _reap_all()
+
+
 # --- make backup / make restore --------------------------------------------------------------
 
 _SETTING_SCRIPT = """
@@ -780,7 +805,7 @@ def restore_command(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal.launcher")
-    parser.add_argument("command", choices=["run", "stop", "test", "bench", "backup", "restore"])
+    parser.add_argument("command", choices=["run", "stop", "test", "bench", "bench-cases", "backup", "restore"])
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "run":
@@ -793,6 +818,8 @@ def main(argv: list[str] | None = None) -> int:
             return backup_command(rest)
         if args.command == "restore":
             return restore_command(rest)
+        if args.command == "bench-cases":
+            return bench_cases(rest)
         return bench(rest)
     except LaunchError as exc:
         say(str(exc), error=True)
