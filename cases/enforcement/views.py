@@ -95,6 +95,16 @@ def _search(request, cap=Cap.VIEW_RECORDS):
     return form, selectors.cases_search(request.user, cap=cap, **filters), page
 
 
+def cases_for_query(user, query):
+    """The cases the list shows for ``query`` (its GET parameters), or None when the query is
+    invalid: what a dashboard number linking here must count (the page itself never counts)."""
+    form = CaseSearchForm(query, user=user)
+    if not form.is_valid():
+        return None
+    filters = {k: v for k, v in form.cleaned_data.items() if k != "page" and v not in (None, "")}
+    return selectors.cases_search(user, **filters)
+
+
 @needs(Cap.VIEW_RECORDS, model=EnforcementCase)
 def case_list(request):
     form, cases, page = _search(request)

@@ -46,6 +46,12 @@ def list_total(client, user, url) -> int:
     match = resolve(urlsplit(url).path)
     lists = {drill.url_name for drill in drill_lists().values()}
     assert match.view_name in lists, f"{url} is not a list"
+    if match.view_name == "enforcement_cases:list":
+        # the case list reads one row more than it shows and never counts (10M cases): count
+        # what it lists with its own form and selector
+        from cases.enforcement.views import cases_for_query
+
+        return cases_for_query(user, response.wsgi_request.GET).count()
     if match.view_name == "complaints:list":
         # the list's own selector agrees with the page
         params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
