@@ -43,7 +43,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from bench.cases_seed import POOL, TOTAL, case_number, id_number_of, plate_of
+from bench.cases_seed import BENCH_UNIT, POOL, TOTAL, case_number, id_number_of, plate_of
 from bench.harness import Benchmark, Goal, Options, Probe, Result
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def _bench_unit():
     from portal.regions.models import Unit
 
     unit, _ = Unit.objects.get_or_create(
-        region_id="410105", name="基准测试案件上传单位", defaults={"kind": Unit.Kind.ENFORCEMENT_AGENCY}
+        region_id="410105", name=BENCH_UNIT, defaults={"kind": Unit.Kind.ENFORCEMENT_AGENCY}
     )
     user, _ = User.objects.get_or_create(username="bench_case_system", defaults={"region_id": "410105"})
     CaseUploadClient.objects.get_or_create(user=user, defaults={"unit": unit, "name": "基准测试办案系统"})
