@@ -104,7 +104,7 @@ def copy_rows(target, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, 
         def with_json(row):
             row = list(row)
             for i, dump in dumps.items():
-                if row[i] is not None:
+                if row[i] is not None and not isinstance(row[i], Jsonb):  # a Jsonb: dumped by its own rule
                     row[i] = Jsonb(row[i], dumps=dump)
             return row
 
