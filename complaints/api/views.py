@@ -205,10 +205,10 @@ class BatchIntakeView(APIView):
         return Response({**counts, "results": results})
 
 
-def _batch_complaint(complaint: Complaint, created: bool) -> dict:
+def _batch_complaint(complaint: Complaint | services.Stored, created: bool) -> dict:
     """``ComplaintIntakeResultSerializer``'s fields of one stored work order, as plain values."""
     return {
-        "id": complaint.pk,
+        "id": complaint.id,
         "tracking_number": complaint.tracking_number,
         "status": complaint.status,
         "created": created,
