@@ -30,8 +30,13 @@ _dumps = partial(json.dumps, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
 def _as_jsonb(value: Any) -> Jsonb:
-    """``value`` as COPY writes it: dumped once, as ``_normalise`` would read it back."""
-    return Jsonb(value, dumps=_dumps)
+    """``value`` as COPY writes it, dumped once and now, before COPY starts: the first row COPY
+    writes takes the chain's lock, and no Python work should hold it."""
+    return Jsonb(_dumps(value), dumps=_as_is)
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _ip(value: str | None) -> str | None:
