@@ -244,13 +244,6 @@ def quarter_version(year: int, quarter: int) -> int:
     return year * 4 + quarter - 1
 
 
-def activities_held_q(year: int, quarter: int, today):
-    """The one reading of "held" (开展): an activity of the quarter whose visit has started."""
-    from django.db.models import Q
-
-    return Q(year=year, quarter=quarter, starts_on__lte=today)
-
-
 @register
 class SupervisionQuarterSource(AlertSource):
     """Organisers without a cross-region activity held this quarter, near the quarter's end."""
@@ -275,6 +268,7 @@ class SupervisionQuarterSource(AlertSource):
             SELECT r.code::bigint AS subject_id, %s::smallint AS step_id, %s AS version, %s::date AS due_on
               FROM regions_region r
              WHERE r.level = ANY(%s::varchar[])
+               -- held: as ``supervision.activities.held_q`` says
                AND NOT EXISTS (SELECT 1 FROM supervision_activity a
                                 WHERE a.region_id = r.code AND a.year = %s AND a.quarter = %s AND a.starts_on <= %s)
         """
@@ -306,6 +300,7 @@ class SupervisionQuarterSource(AlertSource):
 
     def render(self, alerts, *, today):
         from portal.regions.models import Region
+        from supervision.activities import held_q
         from supervision.models import Activity
 
         codes = {f"{a.subject_id:06d}" for a in alerts}
@@ -319,7 +314,7 @@ class SupervisionQuarterSource(AlertSource):
                 out[alert.pk] = None
                 continue
             activities = Activity.objects.filter(region=region, year=year, quarter=quarter)
-            if activities.filter(activities_held_q(year, quarter, today)).exists():
+            if activities.filter(held_q(year, quarter, today)).exists():
                 out[alert.pk] = None  # one was held since the sweep
                 continue
             planned = activities.count()

@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy
 from portal.dashboards.period import Period
 from portal.dashboards.registry import DrillList, FigureSet, NamedFigure, PlaceColumn, Section, register
 from portal.dashboards.selectors import Kpi, Num, rate
-from supervision.models import SupervisionFigure, SupervisionItem
+from supervision.activities import ACTIVITY_FILTERS, quarter_of
+from supervision.models import Activity, InspectionFigure, SupervisionFigure, SupervisionItem
 from supervision.selectors import FILTERS
 
 OPEN = ~Q(status=SupervisionItem.Status.DELISTED)
@@ -123,6 +124,98 @@ class SupervisionFigures(FigureSet):
 
     def place_nums(self, board, place, figures, link):
         return {"sup_overdue": Num(figures["overdue"], link("supervision", overdue="yes"))}
+
+
+# --- cross-region supervision of the quarter (异地执法监督, §7): by the organiser's region ------
+
+
+# One grouped INSERT: the activities held this quarter (``activities.held_q``: of the quarter,
+# started), each counted once in the row of every region on its organiser's path, with its
+# visited targets, findings and findings raised as problems.
+_INSPECTION_ROWS = """
+INSERT INTO {table} (dim, region_id, activities_held, targets_visited, findings, problems_raised)
+SELECT %s, ancestor.code, count(*), sum(x.visited), sum(x.findings), sum(x.raised)
+  FROM (SELECT a.region_id,
+               (SELECT count(*) FROM supervision_activitytarget t WHERE t.activity_id = a.id AND t.visited) AS visited,
+               (SELECT count(*) FROM supervision_finding f WHERE f.activity_id = a.id) AS findings,
+               (SELECT count(*) FROM supervision_finding f
+                 WHERE f.activity_id = a.id AND f.problem_id IS NOT NULL) AS raised
+          FROM supervision_activity a
+         WHERE a.year = %s AND a.quarter = %s AND a.starts_on <= %s) x
+  JOIN regions_region r ON r.code = x.region_id
+ CROSS JOIN LATERAL unnest(string_to_array(rtrim(r.path, '/'), '/')) AS ancestor(code)
+ GROUP BY ancestor.code
+"""
+
+
+@register
+class InspectionFigures(FigureSet):
+    """Per city and the province: activities held this quarter, targets visited, findings and
+    problems raised (issue 17 §6). A region's row sums the activities organised in its subtree
+    (a city's: its own; the province's: every one); ``activities_held`` links to the activity
+    list with the same filters (region, year, quarter, held=yes)."""
+
+    key = "inspection"
+    order = 35
+    model = InspectionFigure
+    place_fields = ("activities_held", "targets_visited", "findings", "problems_raised")
+    lists = (
+        DrillList(
+            "supervision_activities",
+            "supervision:activities",
+            lambda: ACTIVITY_FILTERS,
+            lambda: Activity,
+        ),
+    )
+    place_columns = (PlaceColumn("insp_held", gettext_lazy("本季度异地监督")),)
+
+    def facts(self) -> dict:
+        return {}
+
+    def refresh(self, table, period: Period, facts: dict) -> None:
+        from django.db import connection
+
+        year, quarter = quarter_of(period.today)
+        sql = _INSPECTION_ROWS.format(table=connection.ops.quote_name(table.model._meta.db_table))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ["all", year, quarter, period.today])
+
+    def _params(self, period) -> dict:
+        year, quarter = quarter_of(period.today)
+        return {"year": year, "quarter": quarter, "held": "yes"}
+
+    def contribute(self, board, rows) -> None:
+        t, period = board.totals[self.key], board.period
+        year, quarter = quarter_of(period.today)
+        held = board.links.to("supervision_activities", **self._params(period))
+        board.sections.append(
+            Section(
+                "inspection",
+                _("异地执法监督（%(year)s年第%(q)s季度）") % {"year": year, "q": quarter},
+                _("按组织机关区划统计本季度已开展的活动"),
+                [
+                    Kpi(_("已开展活动"), Num(t["activities_held"], held), _("每季度至少一次")),
+                    Kpi(_("已检查对象"), Num(t["targets_visited"])),
+                    Kpi(_("检查发现"), Num(t["findings"])),
+                    Kpi(_("立为问题"), Num(t["problems_raised"]), _("转入问题清单")),
+                ],
+            )
+        )
+        board.definitions.append(
+            (
+                _("异地执法监督"),
+                _(
+                    "已开展活动：本季度的异地执法监督活动中现场检查已开始的；已检查对象、检查发现、立为问题：这些活动"
+                    "已登记检查记录的对象、登记的检查发现及其中已立为问题清单问题的。按组织机关（省厅、市局）所在区划"
+                    "统计，上级区划含下级组织的活动。"
+                ),
+            )
+        )
+
+    def place_nums(self, board, place, figures, link):
+        return {
+            "insp_held": Num(figures["activities_held"], link("supervision_activities", **self._params(board.period)))
+        }
 
 
 # --- units with the most problems (问题密度): one figure, used by activities and candidates -------
