@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -129,23 +129,15 @@ class SupervisionFigures(FigureSet):
 # --- cross-region supervision of the quarter (异地执法监督, §7): by the organiser's region ------
 
 
-# One grouped INSERT: the activities held this quarter (``activities.held_q``: of the quarter,
-# started), each counted once in the row of every region on its organiser's path, with its
-# visited targets, findings and findings raised as problems.
-_INSPECTION_ROWS = """
-INSERT INTO {table} (dim, region_id, activities_held, targets_visited, findings, problems_raised)
-SELECT %s, ancestor.code, count(*), sum(x.visited), sum(x.findings), sum(x.raised)
-  FROM (SELECT a.region_id,
-               (SELECT count(*) FROM supervision_activitytarget t WHERE t.activity_id = a.id AND t.visited) AS visited,
-               (SELECT count(*) FROM supervision_finding f WHERE f.activity_id = a.id) AS findings,
-               (SELECT count(*) FROM supervision_finding f
-                 WHERE f.activity_id = a.id AND f.problem_id IS NOT NULL) AS raised
-          FROM supervision_activity a
-         WHERE a.year = %s AND a.quarter = %s AND a.starts_on <= %s) x
-  JOIN regions_region r ON r.code = x.region_id
- CROSS JOIN LATERAL unnest(string_to_array(rtrim(r.path, '/'), '/')) AS ancestor(code)
- GROUP BY ancestor.code
-"""
+def inspection_measures() -> dict:
+    """The four counts over a queryset of activities (distinct: one activity's targets and
+    findings join as many rows as they are)."""
+    return {
+        "activities_held": Count("id", distinct=True),
+        "targets_visited": Count("targets", filter=Q(targets__visited=True), distinct=True),
+        "findings": Count("findings", distinct=True),
+        "problems_raised": Count("findings", filter=Q(findings__problem__isnull=False), distinct=True),
+    }
 
 
 @register
@@ -173,12 +165,16 @@ class InspectionFigures(FigureSet):
         return {}
 
     def refresh(self, table, period: Period, facts: dict) -> None:
-        from django.db import connection
+        from portal.accounts.scoping import PROVINCE_CODE
+        from supervision.activities import held_q
 
-        year, quarter = quarter_of(period.today)
-        sql = _INSPECTION_ROWS.format(table=connection.ops.quote_name(table.model._meta.db_table))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, ["all", year, quarter, period.today])
+        held = Activity.objects.filter(held_q(*quarter_of(period.today), period.today))
+        # the organiser's own row, and the province's row of the cities' activities (organisers
+        # are the province and the cities only): a region's row sums its subtree's activities
+        table.insert("all", held, {"region_id": F("region_id")}, inspection_measures())
+        table.insert(
+            "all", held.exclude(region_id=PROVINCE_CODE), {"region_id": Value(PROVINCE_CODE)}, inspection_measures()
+        )
 
     def _params(self, period) -> dict:
         year, quarter = quarter_of(period.today)

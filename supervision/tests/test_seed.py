@@ -2,6 +2,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from supervision.models import Referral, StationLog, SupervisionItem
 
@@ -17,3 +18,31 @@ def test_demo_seed_has_items_in_every_state_reached_by_the_demo_logins():
     assert items.filter(level="city").exists() and StationLog.objects.exists() and Referral.objects.exists()
     assert all(item.team.filter(username="jiandu").exists() for item in items)
     assert set(items.values_list("region_id", flat=True)) <= {"410105", "410122", "410100"}
+
+
+def test_demo_seed_has_pools_a_past_activity_with_findings_and_a_planned_one():
+    from supervision import draws
+    from supervision.models import Activity, Draw, Finding, InspectionRecord, Inspector
+    from supervision.seed import DEMO_ACTIVITY, PLANNED_ACTIVITY
+
+    call_command("seed_demo", scale="small", stdout=io.StringIO())
+    counts = (Inspector.objects.count(), Activity.objects.count(), Draw.objects.count(), Finding.objects.count())
+    assert set(Inspector.objects.values_list("pool_region_id", flat=True)) == {"410000", "410100", "410300"}
+    assert Inspector.objects.filter(user__username="jiandu", pool_region_id="410000").exists()
+    past = Activity.objects.get(title=DEMO_ACTIVITY)
+    assert past.status == Activity.Status.PUBLISHED and past.ends_on < timezone.localdate()
+    draw = past.draws.get()
+    assert draw.revealed_at is not None and draws.verify(draw).ok and past.team.count() == 3
+    assert InspectionRecord.objects.filter(activity=past).count() == 2
+    assert past.findings.count() == 2 and past.findings.filter(problem__source="cross_region").count() == 1
+    planned = Activity.objects.get(title=PLANNED_ACTIVITY)
+    assert planned.region_id == "410300" and planned.starts_on > timezone.localdate()
+    assert planned.draws.get().revealed_at is None and not planned.team.exists()
+    # re-running adds nothing
+    call_command("seed_demo", scale="small", stdout=io.StringIO())
+    assert counts == (
+        Inspector.objects.count(),
+        Activity.objects.count(),
+        Draw.objects.count(),
+        Finding.objects.count(),
+    )
