@@ -302,12 +302,9 @@ def seed_supervision_activities(ctx: SeedContext) -> None:
         notes="现场执法规范，未发现问题。",
         visited_on=visit + dt.timedelta(days=1),
     )
-    finding = activities.finding_add(
-        actor=province, activity_id=act.pk, target_id=targets[0].pk, text="执法人员未按规定着装、未主动出示执法证件", item=1
-    )
-    activities.finding_add(
-        actor=province, activity_id=act.pk, target_id=targets[0].pk, text="罚没款台账登记不全，3 笔罚款无收据存根", item=3
-    )
+    on_site = {"actor": province, "activity_id": act.pk, "target_id": targets[0].pk}
+    finding = activities.finding_add(**on_site, text="执法人员未按规定着装、未主动出示执法证件", item=1)
+    activities.finding_add(**on_site, text="罚没款台账登记不全，3 笔罚款无收据存根", item=3)
     activities.finding_raise_problem(
         actor=province,
         finding_id=finding.pk,
