@@ -330,7 +330,8 @@ def seed_supervision_activities(ctx: SeedContext) -> None:
         team_size=2,
         domain=domains[0],
     )
-    activities.target_add(actor=luoyang, activity=planned, unit=_demo_unit("410303"), figures=_figures(luoyang, "410303"))
+    xigong = _demo_unit("410303")
+    activities.target_add(actor=luoyang, activity=planned, unit=xigong, figures=_figures(luoyang, "410303"))
     activities.draw_commit(
         actor=luoyang,
         activity=planned,
