@@ -650,3 +650,30 @@ def activity_publish(*, actor, activity: Activity, result: str) -> Activity:
     audit_record(actor=actor, action="activity.publish", obj=activity, changes={"chars": len(result)})
     activity.refresh_from_db()
     return activity
+
+
+# --- the public page (一公开) ----------------------------------------------------------------------
+
+
+def public_activities():
+    """Published activities whose visit has started (never an embargoed one), for the public
+    page: only the fields shown there, the target units' names and the team's redraw count; no
+    person (neither the team nor whoever organised or recorded) is read at all."""
+    from django.db.models import Count, Prefetch
+
+    today = timezone.localdate()
+    return (
+        Activity.objects.filter(status=Activity.Status.PUBLISHED, published_at__isnull=False, starts_on__lte=today)
+        .select_related("region")
+        .only("code", "title", "method", "region__name", "starts_on", "ends_on", "published_result", "published_at")
+        .annotate(team_draws=Count("draws", filter=Q(draws__kind=Draw.Kind.TEAM)))
+        .prefetch_related(
+            Prefetch(
+                "targets",
+                queryset=ActivityTarget.objects.select_related("unit", "region")
+                .only("activity_id", "unit__name", "region__name", "visited")
+                .order_by("region_id", "unit__name"),
+            )
+        )
+        .order_by("-published_at", "-id")
+    )
