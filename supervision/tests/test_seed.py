@@ -46,3 +46,27 @@ def test_demo_seed_has_pools_a_past_activity_with_findings_and_a_planned_one():
         Draw.objects.count(),
         Finding.objects.count(),
     )
+
+
+def test_the_checklist_admin_adds_versions_and_never_edits_a_used_one(admin_client):
+    from portal.audit.models import AuditEvent
+    from supervision.models import ChecklistVersion, Inspector
+
+    v1 = ChecklistVersion.objects.filter(method="inspection").order_by("-version").first()
+    url = f"/admin/supervision/checklistversion/{v1.pk}/change/"
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(
+        "/admin/supervision/checklistversion/add/",
+        {"method": "inspection", "version": v1.version + 1, "active": "on", "items_text": "是否亮证执法\n\n是否文明执法"},
+    )
+    assert response.status_code == 302
+    v2 = ChecklistVersion.objects.get(method="inspection", version=v1.version + 1)
+    assert v2.items == ["是否亮证执法", "是否文明执法"]
+    assert AuditEvent.objects.filter(action="supervision.checklist_add").exists()
+    response = admin_client.post(
+        "/admin/supervision/checklistversion/add/", {"method": "inspection", "version": 9, "items_text": "\n \n"}
+    )
+    assert response.status_code == 200 and "items_text" in response.context["adminform"].form.errors
+    assert not ChecklistVersion.objects.filter(version=9).exists()
+    assert admin_client.get("/admin/supervision/inspector/").status_code == 200
+    assert not Inspector.objects.exists()
