@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.scoping import ScopedAdminMixin
 from portal.audit.services import audit_record
 from supervision.models import Avoidance, ChecklistVersion, InspectionRecord, Inspector, InspectorStatus
 
@@ -97,8 +98,9 @@ class AvoidanceInline(_ReadOnlyInline):
 
 
 @admin.register(Inspector)
-class InspectorAdmin(admin.ModelAdmin):
-    """Read-only: the pool is kept on its pages, which audit each change."""
+class InspectorAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only and scoped (a city's administrator sees the city's pool): the pool is kept on
+    its pages, which audit each change."""
 
     list_display = ["code", "name", "pool_region", "home_region", "home_unit", "user"]
     list_filter = ["pool_region"]
