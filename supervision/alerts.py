@@ -299,25 +299,37 @@ class SupervisionQuarterSource(AlertSource):
         return sql, [*params, self.roles, *ESCALATION_PARAMS, self.name]
 
     def render(self, alerts, *, today):
+        from collections import Counter
+
+        from django.db.models import Q
+
         from portal.regions.models import Region
-        from supervision.activities import held_q
         from supervision.models import Activity
 
         codes = {f"{a.subject_id:06d}" for a in alerts}
         regions = {r.code: r for r in Region.objects.filter(code__in=codes)}
+        quarters = {divmod(a.version, 4) for a in alerts}
+        # the organisers' activities of the alerts' quarters, in one query for the batch
+        planned_in, held_in = Counter(), set()
+        wanted = Q()
+        for year, index in quarters:
+            wanted |= Q(year=year, quarter=index + 1)
+        for code, year, quarter, started in Activity.objects.filter(wanted, region_id__in=codes).values_list(
+            "region_id", "year", "quarter", "starts_on"
+        ):
+            planned_in[code, year, quarter] += 1
+            if started <= today:  # held, as ``supervision.activities.held_q`` says
+                held_in.add((code, year, quarter))
         out = {}
         for alert in alerts:
-            region = regions.get(f"{alert.subject_id:06d}")
+            code = f"{alert.subject_id:06d}"
+            region = regions.get(code)
             year, quarter = divmod(alert.version, 4)
             quarter += 1
-            if region is None:
-                out[alert.pk] = None
+            if region is None or (code, year, quarter) in held_in:
+                out[alert.pk] = None  # gone, or one was held since the sweep
                 continue
-            activities = Activity.objects.filter(region=region, year=year, quarter=quarter)
-            if activities.filter(held_q(year, quarter, today)).exists():
-                out[alert.pk] = None  # one was held since the sweep
-                continue
-            planned = activities.count()
+            planned = planned_in[code, year, quarter]
             end = quarter_bounds(dt.date(year, 3 * quarter, 1))[3]
             values = {"region": region.name, "year": year, "q": quarter, "end": end, "planned": planned}
             title = _("%(region)s %(year)s年第%(q)s季度尚未开展异地执法监督") % values
