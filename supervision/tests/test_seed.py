@@ -70,3 +70,34 @@ def test_the_checklist_admin_adds_versions_and_never_edits_a_used_one(admin_clie
     assert not ChecklistVersion.objects.filter(version=9).exists()
     assert admin_client.get("/admin/supervision/inspector/").status_code == 200
     assert not Inspector.objects.exists()
+
+
+def test_a_checklist_version_records_used_is_not_edited_in_the_admin(admin_client):
+    from supervision import activities
+    from supervision.models import Activity, ChecklistVersion
+    from supervision.tests import factories as f
+    from supervision.tests.test_draws import HOMES
+
+    province = f.user("prov", "410000")
+    f.pool(province, HOMES)
+    act = f.activity(province, method=Activity.Method.INSPECTION)
+    target = activities.target_add(actor=province, activity=act, unit=f.unit("410303"))
+    f.drawn_team(province, act)
+    f.start_now(act)
+    record = activities.record_visit(
+        actor=province, target_id=target.pk, answers={}, member_ids=[act.team.first().inspector_id]
+    )
+    used = record.checklist
+    before = list(used.items)
+    response = admin_client.post(
+        f"/admin/supervision/checklistversion/{used.pk}/change/",
+        {"method": used.method, "version": used.version, "active": "on", "items_text": "改过的事项"},
+    )
+    assert response.status_code == 200 and "不能修改检查事项" in response.content.decode()
+    assert ChecklistVersion.objects.get(pk=used.pk).items == before
+    # switching it off (its items unchanged) is allowed
+    response = admin_client.post(
+        f"/admin/supervision/checklistversion/{used.pk}/change/",
+        {"method": used.method, "version": used.version, "items_text": "\n".join(before)},
+    )
+    assert response.status_code == 302 and not ChecklistVersion.objects.get(pk=used.pk).active
