@@ -35,6 +35,16 @@ def pytest_collection_modifyitems(items):
             fixtures.append("django_db_serialized_rollback")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_cache(django_db_setup):
+    """The test database is made anew each session; its cache (a Redis database per worker)
+    must be too, or what the cache remembers of the last run's rows (throttles keyed by a
+    primary key, cached reference data) meets new rows with the same ids."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def _restore_migrated_data(django_db_setup, django_db_blocker):
     """Put back the rows data migrations loaded (regions, categories, the holiday calendar, time

@@ -8,6 +8,11 @@ baseline is the plain SQL of the largest of them, the high-frequency complaints 
 category, at least N in the window), one GROUP BY over the complaints table. The ledger page is
 GET /supervision/ as a province user with 5,000 items in the ledger (the large seed's, topped up
 here when the bench database was seeded before they existed).
+
+Enforcement supervision (issue 17): the target ranking, ``supervision.figures.
+units_with_most_problems`` for a province user over the large seed (every unit ranked, the top
+20 kept), against the plain SQL of the same counts: the two GROUP BYs (open problems of the last
+two quarters with their overdue ones, complaints of the window, by unit) on a raw cursor.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from supervision.candidates import CandidateSettings, candidates_for
 from supervision.models import SupervisionItem
 
 CANDIDATES_GOAL = Goal(p95_ms=2000, max_ratio=3, source="issue 14: ≤ 2 s and ≤ 3× one GROUP BY of the same counts")
+RANKING_GOAL = Goal(p95_ms=1000, max_ratio=3, source="issue 17: ≤ 1 s and ≤ 3× the plain SQL of the same counts")
 LEDGER_GOAL = Goal(p95_ms=150, max_queries=10, source="issue 14: ledger at 5,000 items ≤ 10 queries, p95 ≤ 150 ms")
 
 
@@ -50,6 +56,42 @@ def _group_by(state):
         return cursor.fetchall()
 
 
+def _ranking_setup():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cases.models import Problem
+    from supervision.figures import two_quarters_start
+
+    today = timezone.localdate()
+    start = two_quarters_start(today)
+    since = dt.datetime.combine(start, dt.time.min, timezone.get_current_timezone())
+    return {"user": _province(), "today": today, "start": start, "since": since, "open": list(Problem.OPEN_STATES)}
+
+
+def _ranking(state):
+    from supervision.figures import units_with_most_problems
+
+    return units_with_most_problems(state["user"], today=state["today"], limit=20)
+
+
+def _ranking_sql(state):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT unit_id, count(*), count(*) FILTER (WHERE deadline < %s) FROM cases_problem"
+            " WHERE status = ANY(%s) AND found_on >= %s AND unit_id IS NOT NULL GROUP BY unit_id",
+            [state["today"], [str(s) for s in state["open"]], state["start"]],
+        )
+        problems = cursor.fetchall()
+        cursor.execute(
+            "SELECT unit_id, count(*) FROM complaints_complaint"
+            " WHERE received_at >= %s AND unit_id IS NOT NULL AND duplicate_of_id IS NULL GROUP BY unit_id",
+            [state["since"]],
+        )
+        return problems, cursor.fetchall()
+
+
 def _ledger_setup():
     from supervision.seed import LARGE_ITEMS, _seed_large
 
@@ -74,6 +116,17 @@ BENCHMARKS = [
         baseline=_group_by,
         baseline_label="one GROUP BY of the high-frequency counts, raw SQL",
         goal=CANDIDATES_GOAL,
+        repeat=15,
+        warmup=2,
+    ),
+    Benchmark(
+        name="supervision.ranking",
+        measures="units with the most problems (target ranking) for a province user, over the large seed",
+        setup=_ranking_setup,
+        run=_ranking,
+        baseline=_ranking_sql,
+        baseline_label="the two GROUP BYs of the same counts, raw SQL",
+        goal=RANKING_GOAL,
         repeat=15,
         warmup=2,
     ),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -149,6 +149,36 @@ def avoidance_add(
 
 def quarter_of(day: dt.date) -> tuple[int, int]:
     return day.year, (day.month - 1) // 3 + 1
+
+
+def held_q(year: int, quarter: int, today: dt.date) -> Q:
+    """The one reading of "held" (开展) for the quarter rule and its figures: an activity of
+    the quarter whose visit has started (``starts_on`` on or before ``today``)."""
+    return Q(year=year, quarter=quarter, starts_on__lte=today)
+
+
+# The activity list's filters (the dashboards' drill-down list of activities held).
+ACTIVITY_FILTERS = frozenset({"region", "year", "quarter", "held"})
+
+
+def activities_filtered(user, params, *, today: dt.date | None = None):
+    """The activities ``user`` may see, filtered as the list's query string says: ``region``
+    (the organiser's region or one under it), ``year``, ``quarter``, ``held=yes`` (started on or
+    before today, as ``held_q``). A value that is not one of these reads as no match."""
+    today = today or timezone.localdate()
+    qs = Activity.objects.visible_to(user)
+    code = (params.get("region") or "").strip()
+    if code:
+        region = Region.objects.filter(code=code).only("path").first() if code.isdigit() else None
+        qs = qs.filter(region__path__startswith=region.path) if region else qs.none()
+    for key in ("year", "quarter"):
+        value = (params.get(key) or "").strip()
+        if value:
+            qs = qs.filter(**{key: int(value)}) if value.isdigit() and len(value) <= 4 else qs.none()
+    held = (params.get("held") or "").strip()
+    if held:
+        qs = qs.filter(starts_on__lte=today) if held == "yes" else qs.none()
+    return qs
 
 
 @transaction.atomic
@@ -620,3 +650,30 @@ def activity_publish(*, actor, activity: Activity, result: str) -> Activity:
     audit_record(actor=actor, action="activity.publish", obj=activity, changes={"chars": len(result)})
     activity.refresh_from_db()
     return activity
+
+
+# --- the public page (一公开) ----------------------------------------------------------------------
+
+
+def public_activities():
+    """Published activities whose visit has started (never an embargoed one), for the public
+    page: only the fields shown there, the target units' names and the team's redraw count; no
+    person (neither the team nor whoever organised or recorded) is read at all."""
+    from django.db.models import Count, Prefetch
+
+    today = timezone.localdate()
+    return (
+        Activity.objects.filter(status=Activity.Status.PUBLISHED, published_at__isnull=False, starts_on__lte=today)
+        .select_related("region")
+        .only("code", "title", "method", "region__name", "starts_on", "ends_on", "published_result", "published_at")
+        .annotate(team_draws=Count("draws", filter=Q(draws__kind=Draw.Kind.TEAM)))
+        .prefetch_related(
+            Prefetch(
+                "targets",
+                queryset=ActivityTarget.objects.select_related("unit", "region")
+                .only("activity_id", "unit__name", "region__name", "visited")
+                .order_by("region_id", "unit__name"),
+            )
+        )
+        .order_by("-published_at", "-id")
+    )

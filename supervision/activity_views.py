@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -147,7 +148,7 @@ def inspector_detail(request, pk):
 @needs(Cap.VIEW_RECORDS, model=Activity)
 def activity_list(request):
     activities = (
-        Activity.objects.visible_to(request.user)
+        svc.activities_filtered(request.user, request.GET)
         .select_related("region", "domain")
         .annotate(
             n_targets=Count("targets", distinct=True),
@@ -155,10 +156,11 @@ def activity_list(request):
             n_findings=Count("findings", distinct=True),
         )
     )
+    page = Paginator(activities, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "supervision/activities/list.html",
-        {"activities": activities, "can_organise": svc.can_organise(request.user)},
+        {"page": page, "can_organise": svc.can_organise(request.user)},
     )
 
 

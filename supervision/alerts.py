@@ -5,9 +5,18 @@ hierarchy with the shared escalation audience; no second alert mechanism.
 
 Each source's ``version`` changes whenever its date moves, so an alert for an old date is never
 confused with the new one: the deadline's ``deadline_version``; for report and acceptance dates,
-the date itself as a day number (days since 2000-01-01)."""
+the date itself as a day number (days since 2000-01-01).
+
+The quarter rule of enforcement supervision (§7, ``sup_quarter``): every organiser (the province
+and each city) holds at least one cross-region activity a quarter. When the current quarter is
+``offset`` working days from its end (``SUPERVISION_QUARTER_STEPS``, default 10) and the
+organiser has held none (no activity of the quarter whose visit has started), its supervisors
+are told, once per organiser and quarter (subject: the region code; version: the quarter).
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.utils.translation import gettext as _
 
@@ -37,12 +46,17 @@ conf.register_defaults(
             {"step": "due", "offset": 0, "kind": "due", "audience": ["chain"]},
             {"step": "overdue", "offset": 2, "kind": "overdue", "audience": ["chain", "level_above"]},
         ],
+        # The quarter rule (§7): N working days before the quarter's last day (offset -N), the
+        # organisers (province, cities) that have held no cross-region activity this quarter.
+        "SUPERVISION_QUARTER_STEPS": [
+            {"step": "quarter_end", "offset": -10, "kind": "quarter", "audience": ["chain"]},
+        ],
         "SUPERVISION_ACCEPTANCE_STEPS": [
             {"step": "due", "offset": 0, "kind": "acceptance", "audience": ["level_above"]},
             {"step": "overdue", "offset": 3, "kind": "acceptance", "audience": ["level_above", "province"]},
         ],
     },
-    kinds=["acceptance"],
+    kinds=["acceptance", "quarter"],
 )
 
 EPOCH = "DATE '2000-01-01'"
@@ -135,8 +149,6 @@ class _ItemDateSource(AlertSource):
 
 
 def _day_number(day) -> int | None:
-    import datetime as dt
-
     return (day - dt.date(2000, 1, 1)).days if day else None
 
 
@@ -215,3 +227,130 @@ class SupervisionAcceptanceSource(_ItemDateSource):
             % {"what": what, "d": item.acceptance_due},
             "warning" if alert.step != "overdue" else "danger",
         )
+
+
+# --- the quarter rule of enforcement supervision (§7) ----------------------------------------
+
+
+def quarter_bounds(day) -> tuple[int, int, dt.date, dt.date]:
+    """(year, quarter, first day, last day) of the quarter ``day`` is in."""
+    quarter = (day.month - 1) // 3 + 1
+    first = dt.date(day.year, 3 * quarter - 2, 1)
+    last = dt.date(day.year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - dt.timedelta(days=1)
+    return day.year, quarter, first, last
+
+
+def quarter_version(year: int, quarter: int) -> int:
+    return year * 4 + quarter - 1
+
+
+@register
+class SupervisionQuarterSource(AlertSource):
+    """Organisers without a cross-region activity held this quarter, near the quarter's end."""
+
+    name = "sup_quarter"
+    steps_setting = "SUPERVISION_QUARTER_STEPS"
+    # Organisers: the province and the prefecture-level cities (济源 included), as a draw's
+    # ``_organiser_region`` allows.
+    levels = ("province", "city")
+    roles = ["province_staff", "city_staff"]
+
+    def alert_keys(self):
+        return [("quarter", step.step) for step in self.steps()]
+
+    def owed_sql(self, *, today, thresholds, codes):
+        year, quarter, _first, last = quarter_bounds(today)
+        # latest step first: the first one whose date (offset from the quarter's last day) has come
+        step = next((s for s in self.steps() if last <= thresholds[s.step]), None)
+        if step is None:
+            return None
+        sql = """
+            SELECT r.code::bigint AS subject_id, %s::smallint AS step_id, %s AS version, %s::date AS due_on
+              FROM regions_region r
+             WHERE r.level = ANY(%s::varchar[])
+               -- held: as ``supervision.activities.held_q`` says
+               AND NOT EXISTS (SELECT 1 FROM supervision_activity a
+                                WHERE a.region_id = r.code AND a.year = %s AND a.quarter = %s AND a.starts_on <= %s)
+        """
+        return sql, [
+            codes["quarter", step.step],
+            quarter_version(year, quarter),
+            last,
+            list(self.levels),
+            year,
+            quarter,
+            today,
+        ]
+
+    def recipients_sql(self):
+        values, params = audience_values(self.steps())
+        sql = f"""
+            SELECT c.id AS alert_id, r.user_id
+              FROM claimed c
+              JOIN regions_region rg ON rg.code = lpad(c.subject_id::text, 6, '0')
+              JOIN (VALUES {values}) AS aud(step, chain, city, province, level_above) ON aud.step = c.step
+             CROSS JOIN LATERAL (
+                    SELECT u.id AS user_id FROM accounts_user u
+                     WHERE aud.chain AND u.is_active AND u.region_id = rg.code AND u.roles && %s::varchar[]
+{ESCALATION_SQL}
+             ) r
+             WHERE c.source = %s
+        """  # noqa: S608 - fixed fragments and placeholders; values are parameters
+        return sql, [*params, self.roles, *ESCALATION_PARAMS, self.name]
+
+    def render(self, alerts, *, today):
+        from collections import Counter
+
+        from django.db.models import Q
+
+        from portal.regions.models import Region
+        from supervision.models import Activity
+
+        codes = {f"{a.subject_id:06d}" for a in alerts}
+        regions = {r.code: r for r in Region.objects.filter(code__in=codes)}
+        quarters = {divmod(a.version, 4) for a in alerts}
+        # the organisers' activities of the alerts' quarters, in one query for the batch
+        planned_in, held_in = Counter(), set()
+        wanted = Q()
+        for year, index in quarters:
+            wanted |= Q(year=year, quarter=index + 1)
+        for code, year, quarter, started in Activity.objects.filter(wanted, region_id__in=codes).values_list(
+            "region_id", "year", "quarter", "starts_on"
+        ):
+            planned_in[code, year, quarter] += 1
+            if started <= today:  # held, as ``supervision.activities.held_q`` says
+                held_in.add((code, year, quarter))
+        out = {}
+        for alert in alerts:
+            code = f"{alert.subject_id:06d}"
+            region = regions.get(code)
+            year, quarter = divmod(alert.version, 4)
+            quarter += 1
+            if region is None or (code, year, quarter) in held_in:
+                out[alert.pk] = None  # gone, or one was held since the sweep
+                continue
+            planned = planned_in[code, year, quarter]
+            end = quarter_bounds(dt.date(year, 3 * quarter, 1))[3]
+            values = {"region": region.name, "year": year, "q": quarter, "end": end, "planned": planned}
+            title = _("%(region)s %(year)s年第%(q)s季度尚未开展异地执法监督") % values
+            body = (
+                _(
+                    "按照每季度至少开展一次异地交叉执法监督的要求，%(region)s %(year)s年第%(q)s季度（%(end)s 结束）"
+                    "尚未开展异地执法监督活动（已计划未开始的 %(planned)s 项）。请及时组织抽取人员并开展检查。"
+                )
+                % values
+            )
+            out[alert.pk] = Rendered(
+                title=title,
+                body=body,
+                sms=_("【河南交通执法监督】") + title,
+                link=_activities_link(),
+                level="warning",
+            )
+        return out
+
+
+def _activities_link() -> str:
+    from django.urls import reverse
+
+    return reverse("supervision:activities")

@@ -107,6 +107,9 @@ class Candidate:
     settings: CandidateSettings | None = field(repr=False, default=None)
     category_name: str = ""
     dismissal: CandidateDismissal | None = None
+    # the unit's problem density (``supervision.figures.units_with_most_problems``, the one
+    # figure the activities' proposals use too): open, complaints, overdue, score
+    density: dict | None = None
 
     @property
     def rule_label(self):
@@ -244,6 +247,7 @@ def candidates_for(user, cfg: CandidateSettings | None = None) -> dict[str, dict
         .only("name", "region__name")
     }
     categories = dict(Category.objects.filter(pk__in={p[5] for p in picked if p[5]}).values_list("pk", "name"))
+    density = _density(user, {p[4] for p in picked})
     for target, rule, key, count, unit_id, category_id, dismissal in picked:
         unit = units.get(unit_id)
         target.append(
@@ -257,9 +261,19 @@ def candidates_for(user, cfg: CandidateSettings | None = None) -> dict[str, dict
                 user=user,
                 settings=cfg,
                 dismissal=dismissal,
+                density=density.get(unit_id),
             )
         )
     return result
+
+
+def _density(user, unit_ids: set[int]) -> dict[int, dict]:
+    """The shown units' problem density, by unit id (a fixed number of grouped queries)."""
+    from supervision.figures import units_with_most_problems
+
+    if not unit_ids:
+        return {}
+    return {row["unit_id"]: row for row in units_with_most_problems(user, limit=None, units=list(unit_ids))}
 
 
 def candidate_for_key(user, key: str, cfg: CandidateSettings | None = None) -> Candidate | None:

@@ -24,3 +24,20 @@ class SupervisionFigure(FigureTable):
             models.Index(fields=["dim", "region"], name="dash_sup_dim_region_idx"),
             models.Index(fields=["unit", "dim"], name="dash_sup_unit_dim_idx"),
         ]
+
+
+class InspectionFigure(FigureTable):
+    """Cross-region supervision (异地执法监督) of the current quarter, by the organiser's region:
+    one subtree row (``unit`` NULL) per region on the organiser's path, so a city's row holds
+    the city's own activities and the province's every activity in Henan. Activities have no
+    responsible unit, so there are no unit rows (``supervision/figures.py`` fills it)."""
+
+    DIMENSIONS = ("dim", "month")
+
+    activities_held = count_field()
+    targets_visited = count_field()
+    findings = count_field()
+    problems_raised = count_field()
+
+    class Meta:
+        indexes = [models.Index(fields=["dim", "region"], name="dash_insp_dim_region_idx")]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy
 from portal.dashboards.period import Period
 from portal.dashboards.registry import DrillList, FigureSet, NamedFigure, PlaceColumn, Section, register
 from portal.dashboards.selectors import Kpi, Num, rate
-from supervision.models import SupervisionFigure, SupervisionItem
+from supervision.activities import ACTIVITY_FILTERS, quarter_of
+from supervision.models import Activity, InspectionFigure, SupervisionFigure, SupervisionItem
 from supervision.selectors import FILTERS
 
 OPEN = ~Q(status=SupervisionItem.Status.DELISTED)
@@ -123,6 +124,94 @@ class SupervisionFigures(FigureSet):
 
     def place_nums(self, board, place, figures, link):
         return {"sup_overdue": Num(figures["overdue"], link("supervision", overdue="yes"))}
+
+
+# --- cross-region supervision of the quarter (异地执法监督, §7): by the organiser's region ------
+
+
+def inspection_measures() -> dict:
+    """The four counts over a queryset of activities (distinct: one activity's targets and
+    findings join as many rows as they are)."""
+    return {
+        "activities_held": Count("id", distinct=True),
+        "targets_visited": Count("targets", filter=Q(targets__visited=True), distinct=True),
+        "findings": Count("findings", distinct=True),
+        "problems_raised": Count("findings", filter=Q(findings__problem__isnull=False), distinct=True),
+    }
+
+
+@register
+class InspectionFigures(FigureSet):
+    """Per city and the province: activities held this quarter, targets visited, findings and
+    problems raised (issue 17 §6). A region's row sums the activities organised in its subtree
+    (a city's: its own; the province's: every one); ``activities_held`` links to the activity
+    list with the same filters (region, year, quarter, held=yes)."""
+
+    key = "inspection"
+    order = 35
+    model = InspectionFigure
+    place_fields = ("activities_held", "targets_visited", "findings", "problems_raised")
+    lists = (
+        DrillList(
+            "supervision_activities",
+            "supervision:activities",
+            lambda: ACTIVITY_FILTERS,
+            lambda: Activity,
+        ),
+    )
+    place_columns = (PlaceColumn("insp_held", gettext_lazy("本季度异地监督")),)
+
+    def facts(self) -> dict:
+        return {}
+
+    def refresh(self, table, period: Period, facts: dict) -> None:
+        from portal.accounts.scoping import PROVINCE_CODE
+        from supervision.activities import held_q
+
+        held = Activity.objects.filter(held_q(*quarter_of(period.today), period.today))
+        # the organiser's own row, and the province's row of the cities' activities (organisers
+        # are the province and the cities only): a region's row sums its subtree's activities
+        table.insert("all", held, {"region_id": F("region_id")}, inspection_measures())
+        table.insert(
+            "all", held.exclude(region_id=PROVINCE_CODE), {"region_id": Value(PROVINCE_CODE)}, inspection_measures()
+        )
+
+    def _params(self, period) -> dict:
+        year, quarter = quarter_of(period.today)
+        return {"year": year, "quarter": quarter, "held": "yes"}
+
+    def contribute(self, board, rows) -> None:
+        t, period = board.totals[self.key], board.period
+        year, quarter = quarter_of(period.today)
+        held = board.links.to("supervision_activities", **self._params(period))
+        board.sections.append(
+            Section(
+                "inspection",
+                _("异地执法监督（%(year)s年第%(q)s季度）") % {"year": year, "q": quarter},
+                _("按组织机关区划统计本季度已开展的活动"),
+                [
+                    Kpi(_("已开展活动"), Num(t["activities_held"], held), _("每季度至少一次")),
+                    Kpi(_("已检查对象"), Num(t["targets_visited"])),
+                    Kpi(_("检查发现"), Num(t["findings"])),
+                    Kpi(_("立为问题"), Num(t["problems_raised"]), _("转入问题清单")),
+                ],
+            )
+        )
+        board.definitions.append(
+            (
+                _("异地执法监督"),
+                _(
+                    "已开展活动：本季度的异地执法监督活动中现场检查已开始的；已检查对象、检查发现、立为问题：这些活动"
+                    "已登记检查记录的对象、登记的检查发现及其中已立为问题清单问题的。按组织机关（省厅、市局）所在区划"
+                    "统计，上级区划含下级组织的活动。"
+                ),
+            )
+        )
+
+    def place_nums(self, board, place, figures, link):
+        return {
+            "insp_held": Num(figures["activities_held"], link("supervision_activities", **self._params(board.period)))
+        }
 
 
 # --- units with the most problems (问题密度): one figure, used by activities and candidates -------

@@ -4,7 +4,15 @@ serious item with stationed supervision and an overdue one with a referral propo
 through the services so their history is real. Reached by the demo logins: ``shengting``
 (province, lists and accepts), ``jiandu`` (the inspector on every team), ``zhengzhou`` (city),
 ``jinshui`` and ``zhongmou`` (the counties that report). Large scale adds 5,000 plain items
-across the province for the benchmark. Re-running adds nothing once seeded."""
+across the province for the benchmark. Re-running adds nothing once seeded.
+
+Enforcement supervision (执法监督, ``seed_supervision_activities``): pools for the province
+(with ``jiandu``, who has an account), 郑州 and 洛阳 (with ``luoyang_jiandu``); one past
+unannounced activity of the province in 郑州's counties, its team drawn by commit and reveal
+(re-checkable with ``manage.py verify_draw``), visited with a record, two findings and one raised
+as a problem, its result published; and one planned activity of 洛阳, its team's candidate list
+committed for a lottery still to come. Made through the services (dates then moved into the
+past, as a draw committed days ago would be), so the audit trail is real."""
 
 from __future__ import annotations
 
@@ -26,6 +34,7 @@ def seed(ctx: SeedContext) -> None:
     if ctx.large:
         _seed_large(ctx)
         return
+    seed_supervision_activities(ctx)
     if SupervisionItem.objects.filter(candidate_key__startswith="demo:").exists():
         return
     users = {
@@ -168,3 +177,177 @@ def _seed_large(ctx: SeedContext) -> None:
         )
     SupervisionItem.objects.bulk_create(rows, batch_size=1000)
     ctx.count("supervision items", LARGE_ITEMS)
+
+
+# --- enforcement supervision: pools, one past activity, one planned ---------------------------
+
+DEMO_ACTIVITY = "2022年度第一次异地交叉执法监督（暗访）"
+PLANNED_ACTIVITY = "洛阳市异地交叉执法监督"
+# (name, home region): the province's pool never draws from 郑州 for 郑州's targets
+PROVINCE_POOL = [
+    ("王建国", "410200"),
+    ("李红梅", "410300"),
+    ("张卫东", "410400"),
+    ("刘晓燕", "410500"),
+    ("陈志强", "410700"),
+    ("杨丽娟", "410800"),
+]
+CITY_POOLS = {
+    "410100": [("赵永刚", "410102"), ("孙海燕", "410104"), ("周建华", "410181")],
+    "410300": [("吴军", "410302"), ("郑小兵", "410305"), ("冯立新", "410311"), ("褚志明", "410323")],
+}
+
+
+def _demo_unit(code: str):
+    from portal.regions.models import EnforcementDomain, Unit
+
+    unit = Unit.objects.filter(region_id=code, active=True).order_by("pk").first()
+    if unit is None:
+        unit = Unit.objects.create(
+            name=f"{Region.objects.get(code=code).name}交通运输综合行政执法大队",
+            kind=Unit.Kind.ENFORCEMENT_AGENCY,
+            region_id=code,
+        )
+        unit.domains.set(EnforcementDomain.objects.all())
+    return unit
+
+
+def seed_supervision_activities(ctx: SeedContext) -> None:
+    from cases.models import Category
+    from portal.regions.models import EnforcementDomain
+    from supervision import activities
+    from supervision.models import Activity, Draw, Inspector
+
+    if Activity.objects.filter(title=DEMO_ACTIVITY).exists():
+        return
+    users = {
+        u.username: u
+        for u in User.objects.filter(username__in=["shengting", "jiandu", "zhengzhou", "luoyang", "luoyang_jiandu"])
+    }
+    if len(users) < 5 or not Category.objects.filter(parent__isnull=False).exists():
+        return
+    province, zhengzhou, luoyang = users["shengting"], users["zhengzhou"], users["luoyang"]
+    domains = list(EnforcementDomain.objects.order_by("pk"))
+    today = timezone.localdate()
+    start = dt.date(2020, 1, 1)
+
+    def add(actor, name, home, user=None):
+        return activities.inspector_add(
+            actor=actor,
+            name=name,
+            home_region=Region.objects.get(code=home),
+            domains=domains,
+            user=user,
+            available_from=start,
+        )
+
+    add(province, "省级执法监督人员", "410000", user=users["jiandu"])
+    for name, home in PROVINCE_POOL:
+        add(province, name, home)
+    for code, members in CITY_POOLS.items():
+        actor = zhengzhou if code == "410100" else luoyang
+        for i, (name, home) in enumerate(members):
+            add(actor, name, home, user=users["luoyang_jiandu"] if code == "410300" and i == 0 else None)
+
+    # the past activity: planned and drawn ahead, through the services, then moved into the past
+    act = activities.activity_create(
+        actor=province,
+        title=DEMO_ACTIVITY,
+        method=Activity.Method.UNANNOUNCED,
+        starts_on=today + dt.timedelta(days=10),
+        ends_on=today + dt.timedelta(days=11),
+        team_size=3,
+        domain=domains[0],
+    )
+    targets = [
+        activities.target_add(
+            actor=province, activity=act, unit=_demo_unit(code), source="ranked", figures=_figures(province, code)
+        )
+        for code in ("410105", "410122")
+    ]
+    draw = activities.draw_commit(
+        actor=province,
+        activity=act,
+        kind=Draw.Kind.TEAM,
+        size=3,
+        value_source="中国福利彩票3D",
+        value_date=today + dt.timedelta(days=1),
+    )
+    visit = today - dt.timedelta(days=20)
+    committed = timezone.make_aware(dt.datetime.combine(visit - dt.timedelta(days=6), dt.time(10)))
+    Draw.objects.filter(pk=draw.pk).update(committed_at=committed, value_date=visit - dt.timedelta(days=5))
+    draw.refresh_from_db()
+    draw = activities.draw_reveal(actor=province, draw=draw, value_raw="3 8 1")
+    Draw.objects.filter(pk=draw.pk).update(
+        revealed_at=timezone.make_aware(dt.datetime.combine(visit - dt.timedelta(days=4), dt.time(9)))
+    )
+    year, quarter = activities.quarter_of(visit)
+    Activity.objects.filter(pk=act.pk).update(
+        starts_on=visit, ends_on=visit + dt.timedelta(days=1), year=year, quarter=quarter
+    )
+    team = list(act.team.values_list("inspector_id", flat=True))
+    activities.record_visit(
+        actor=province,
+        target_id=targets[0].pk,
+        answers={"0": "ok", "1": "problem", "2": "ok", "3": "problem"},
+        member_ids=team,
+        notes="上午 9 时到达，未提前通知；调阅执法案卷 20 份，询问货车司机 6 人。",
+        visited_on=visit,
+    )
+    activities.record_visit(
+        actor=province,
+        target_id=targets[1].pk,
+        answers={"0": "ok", "1": "ok", "2": "ok"},
+        member_ids=team[:2],
+        notes="现场执法规范，未发现问题。",
+        visited_on=visit + dt.timedelta(days=1),
+    )
+    on_site = {"actor": province, "activity_id": act.pk, "target_id": targets[0].pk}
+    finding = activities.finding_add(**on_site, text="执法人员未按规定着装、未主动出示执法证件", item=1)
+    activities.finding_add(**on_site, text="罚没款台账登记不全，3 笔罚款无收据存根", item=3)
+    activities.finding_raise_problem(
+        actor=province,
+        finding_id=finding.pk,
+        category=Category.objects.filter(parent__isnull=False).order_by("pk").first(),
+        domain=domains[0],
+    )
+    activities.activity_publish(
+        actor=province,
+        activity=act,
+        result=(
+            "本次暗访检查郑州市 2 个执法单位，发现执法不规范问题 2 个，已全部纳入问题清单限期整改，"
+            "整改情况将在问题清单中公开。"
+        ),
+    )
+
+    # the planned one: 洛阳 visits one of its counties; the candidate list is fixed, the lottery to come
+    planned = activities.activity_create(
+        actor=luoyang,
+        title=PLANNED_ACTIVITY,
+        method=Activity.Method.INSPECTION,
+        starts_on=today + dt.timedelta(days=14),
+        ends_on=today + dt.timedelta(days=15),
+        team_size=2,
+        domain=domains[0],
+    )
+    xigong = _demo_unit("410303")
+    activities.target_add(actor=luoyang, activity=planned, unit=xigong, figures=_figures(luoyang, "410303"))
+    activities.draw_commit(
+        actor=luoyang,
+        activity=planned,
+        kind=Draw.Kind.TEAM,
+        size=2,
+        value_source="中国福利彩票3D",
+        value_date=today + dt.timedelta(days=3),
+    )
+    ctx.count("supervision inspectors", Inspector.objects.count())
+    ctx.count("supervision activities", 2)
+
+
+def _figures(user, code: str) -> dict:
+    from supervision.figures import units_with_most_problems
+
+    unit = _demo_unit(code)
+    rows = units_with_most_problems(user, limit=1, units=[unit.pk])
+    row = rows[0] if rows else {"open": 0, "complaints": 0, "overdue": 0, "score": 0}
+    return {k: row[k] for k in ("open", "complaints", "overdue", "score")}

@@ -22,6 +22,7 @@ urlpatterns = [
     path("candidates/dismiss/", views.candidate_dismiss, name="candidate-dismiss"),
     # The public page (§5, §9): delisted items and their handling results, no personal data.
     path("public/", views.public_list, name="public"),
+    path("public/activities/", views.public_activities, name="public-activities"),
     path("risks/", views.risks, name="risks"),
     # enforcement supervision (执法监督): the pool, activities, draws, on-site records
     path("pool/", av.pool, name="pool"),

@@ -508,6 +508,17 @@ def public_list(request):
     return render(request, "supervision/public_list.html", {"page": page})
 
 
+@public
+def public_activities(request):
+    """一公开: the results of cross-region supervision after the visit, without personal data."""
+    from supervision.activities import public_activities as published
+
+    page = Paginator(published(), PAGE_SIZE).get_page(request.GET.get("page"))
+    for activity in page:
+        activity.redraws = max(activity.team_draws - 1, 0)
+    return render(request, "supervision/public_activities.html", {"page": page})
+
+
 @needs(Cap.VIEW_RECORDS)
 def risks(request):
     return render(

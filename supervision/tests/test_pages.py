@@ -238,6 +238,12 @@ def test_candidate_pages_render_for_problems(client, people):  # noqa: F811
     found = candidates.candidates_for(people["province"])
     [candidate] = found["pb"]["shown"]
     assert candidate.count == 1 and len(candidate.problems()) == 1
+    # beside it, the unit's problem density: the one figure the activities' proposals use
+    from supervision.figures import units_with_most_problems
+
+    [row] = units_with_most_problems(people["province"], limit=1)
+    assert candidate.density == row and row["open"] == 1
+    assert "在办 1 · 投诉 0 · 逾期 0" in response.content.decode()
 
 
 def test_dashboard_figures_equal_their_lists(client, people):  # noqa: F811
