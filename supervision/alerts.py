@@ -215,3 +215,6 @@ class SupervisionAcceptanceSource(_ItemDateSource):
             % {"what": what, "d": item.acceptance_due},
             "warning" if alert.step != "overdue" else "danger",
         )
+
+
+from supervision import risk_alerts  # noqa: E402,F401 - negative-list reviews and incident limits

@@ -394,3 +394,12 @@ from supervision.pool_models import (  # noqa: E402,F401 - enforcement supervisi
     InspectorStatus,
     TeamMember,
 )
+from supervision.risk_models import (  # noqa: E402,F401 - risks (风险预警): negative lists, incidents
+    DutyOfficer,
+    Incident,
+    IncidentClass,
+    IncidentReport,
+    RiskItem,
+    RiskMeasure,
+    RiskReview,
+)
