@@ -92,7 +92,9 @@ def incident_report(
         errors["region"] = _("突发事件由事发地县级首报：请选择县（市、区）。")
     else:
         ensure_writable(actor, region=region)
-    if unit is not None and unit.region_id != getattr(region, "code", None):
+    if unit is None:
+        errors["unit"] = _("请选择涉事单位（事件涉及的执法单位）。")
+    elif unit.region_id != getattr(region, "code", None):
         errors["unit"] = _("涉事单位不在所选县（市、区）。")
     if not (title or "").strip():
         errors["title"] = _("请填写事件名称。")

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.capabilities import Cap, has_cap
 from portal.accounts.scoping import ScopedQuerySet, subtree_q
-from supervision.figure_tables import SupervisionFigure  # noqa: F401 - the dashboards' summary table
+from supervision.figure_tables import IncidentFigure, SupervisionFigure  # noqa: F401 - the dashboards' summary tables
 
 
 class SupervisionItemQuerySet(ScopedQuerySet):

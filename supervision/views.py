@@ -506,12 +506,3 @@ def candidate_dismiss(request):
 def public_list(request):
     page = Paginator(selectors.public_items(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "supervision/public_list.html", {"page": page})
-
-
-@needs(Cap.VIEW_RECORDS)
-def risks(request):
-    return render(
-        request,
-        "core/section.html",
-        {"title": _("风险预警"), "description": _("重大执法风险负面清单与苗头性、倾向性问题预警。")},
-    )

@@ -42,6 +42,9 @@ def people(db):
         "province": make("inc_province", "410000", [Role.PROVINCE_STAFF]),
     }
     DutyOfficer.objects.create(region_id="410100", user=people["city_duty"])
+    from portal.regions.models import Unit
+
+    people["unit"] = Unit.objects.create(name="金水区交通运输综合行政执法大队", kind="agency", region_id="410105")
     return people
 
 
@@ -55,6 +58,7 @@ def report(people, now, **extra):
         title="执法人员与货车司机发生肢体冲突",
         incident_class=conflict(),
         text="G107 超限检测站，司机拒检，双方推搡，一人轻伤送医。",
+        unit=people["unit"],
         now=now,
         **extra,
     )
@@ -181,6 +185,8 @@ def test_incidents_start_at_a_county(people):
         incident_report(
             actor=people["city_duty"], title="x", incident_class=conflict(), text="y", now=at(HOLIDAY, 9, 0)
         )
+    with pytest.raises(ValidationError, match="涉事单位"):
+        incident_report(actor=people["county"], title="x", incident_class=conflict(), text="y", now=at(HOLIDAY, 9, 0))
     assert not Incident.objects.exists()
 
 

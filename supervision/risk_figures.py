@@ -1,0 +1,108 @@
+"""What the dashboards count of incidents (the ``incidents`` figure set of
+``portal.dashboards.registry``), imported by ``supervision/figures.py``; every figure defined once,
+as aggregates over the incidents by the incident's county and the unit involved.
+
+- **open** (处置中): incidents without their final report;
+- **reported** (12m): incidents received in the twelve months' window;
+- **limits missed** (12m): of those, forwarded to the city or the province after the class's
+  limit, or not forwarded and the limit has passed (clock minutes, as the minute sweep alerts);
+- **the three zeros** (§ 一, 12m): incidents of a class whose ``zero_goal`` is duty crime,
+  conflict or negative public opinion join the problems' and complaints' parts of those goals.
+  An incident linked to a problem or a complaint of the same event is **not** counted here: that
+  record is the event's one entry in the figures (it counts under its own set's rule), so one
+  event never counts twice.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext as _
+
+from portal.dashboards.period import Period
+from portal.dashboards.registry import FigureSet, Section, ZeroPart, register
+from portal.dashboards.selectors import Kpi, Num
+from supervision.models import Incident, IncidentFigure
+
+MISSED = (
+    Q(forwarded_to_city_at__gt=F("city_due_at"))
+    | Q(forwarded_to_province_at__gt=F("province_due_at"))
+    | Q(status="open", forwarded_to_city_at__isnull=True, city_due_at__lt=Now())
+    | Q(status="open", forwarded_to_province_at__isnull=True, province_due_at__lt=Now())
+)
+UNLINKED = Q(problem__isnull=True, complaint__isnull=True)
+
+
+def incident_measures(period: Period) -> dict:
+    window = Q(received_at__gte=Period.aware(period.window_start))
+    zero = window & UNLINKED
+    return {
+        "open": Count("id", filter=Q(status=Incident.Status.OPEN)),
+        "reported": Count("id", filter=window),
+        "missed": Count("id", filter=window & MISSED),
+        "duty_crime": Count("id", filter=zero & Q(incident_class__zero_goal="duty_crime")),
+        "conflict": Count("id", filter=zero & Q(incident_class__zero_goal="conflict")),
+        "opinion": Count("id", filter=zero & Q(incident_class__zero_goal="opinion")),
+    }
+
+
+@register
+class IncidentFigures(FigureSet):
+    key = "incidents"
+    order = 35
+    model = IncidentFigure
+    place_fields = ("open", "missed", "duty_crime", "conflict", "opinion")
+
+    def refresh(self, table, period: Period, facts: dict) -> None:
+        place = {"region_id": F("region_id"), "unit_id": F("unit_id")}
+        table.insert("all", Incident.objects.filter(unit__isnull=False), place, incident_measures(period))
+
+    def contribute(self, board, rows) -> None:
+        t = board.totals[self.key]
+        from django.urls import reverse
+
+        url = reverse("supervision:incidents")
+        board.sections.append(
+            Section(
+                "incidents",
+                _("突发事件信息报送"),
+                _("三级负责制：县报市、市报省时限按分钟计"),
+                [
+                    Kpi(_("处置中"), Num(t["open"], url), _("尚未终报")),
+                    Kpi(_("报送超时"), Num(t["missed"], url), _("近12个月，报市或报省超过时限"), tone="danger"),
+                    Kpi(_("接报事件"), Num(t["reported"], url), _("近12个月")),
+                ],
+            )
+        )
+        board.zero_parts += self.zero_parts_of(board, t, None)
+        board.definitions.append(
+            (
+                _("突发事件信息报送"),
+                _(
+                    "处置中：尚未终报的突发事件；报送超时：近12个月接报的事件中，报市或报省晚于时限，或未报送且时限已过；"
+                    "职务犯罪、执法冲突、负面舆情类事件计入“三个零”目标，已关联同一事件的问题或投诉的不重复计算。"
+                ),
+            )
+        )
+
+    def zero_parts_of(self, board, figures, link) -> list[ZeroPart]:
+        return [
+            ZeroPart(
+                "duty_crime",
+                figures["duty_crime"],
+                hint=_("涉嫌职务犯罪的突发事件"),
+                definition=_("报送的涉嫌职务犯罪突发事件（已关联问题或投诉的除外）"),
+            ),
+            ZeroPart(
+                "conflict",
+                figures["conflict"],
+                hint=_("执法冲突类突发事件"),
+                definition=_("报送的执法冲突类突发事件（已关联问题或投诉的除外）"),
+            ),
+            ZeroPart(
+                "opinion",
+                figures["opinion"],
+                hint=_("负面舆情类突发事件"),
+                definition=_("报送的负面舆情类突发事件（已关联问题或投诉的除外）"),
+            ),
+        ]
