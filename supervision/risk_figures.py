@@ -58,19 +58,18 @@ class IncidentFigures(FigureSet):
         table.insert("all", Incident.objects.filter(unit__isnull=False), place, incident_measures(period))
 
     def contribute(self, board, rows) -> None:
+        # Unlinked numbers: the incident list has no drill-down filters (yet), and a number links
+        # only where its list shows the same count (portal/dashboards/tests/test_links.py).
         t = board.totals[self.key]
-        from django.urls import reverse
-
-        url = reverse("supervision:incidents")
         board.sections.append(
             Section(
                 "incidents",
                 _("突发事件信息报送"),
                 _("三级负责制：县报市、市报省时限按分钟计"),
                 [
-                    Kpi(_("处置中"), Num(t["open"], url), _("尚未终报")),
-                    Kpi(_("报送超时"), Num(t["missed"], url), _("近12个月，报市或报省超过时限"), tone="danger"),
-                    Kpi(_("接报事件"), Num(t["reported"], url), _("近12个月")),
+                    Kpi(_("处置中"), Num(t["open"]), _("尚未终报")),
+                    Kpi(_("报送超时"), Num(t["missed"]), _("近12个月，报市或报省超过时限"), tone="danger"),
+                    Kpi(_("接报事件"), Num(t["reported"]), _("近12个月")),
                 ],
             )
         )
