@@ -216,3 +216,21 @@ def test_the_strip_counts_open_incidents_and_missed_limits_in_scope(people):
     incident_forward(actor=people["county"], incident=on_time, now=at(HOLIDAY, 11, 55))
     assert incident_strip(people["city_staff"], now=now) == {"open": 2, "missed": 1, "missed_open": 1}
     assert incident_strip(people["other_county"], now=now) == {"open": 0, "missed": 0, "missed_open": 0}
+
+
+def test_the_minute_sweep_with_nothing_due_is_a_few_queries(people, django_assert_max_num_queries):
+    """1,440 runs a day: with open incidents none of whose limits passed, the minute sweep is a
+    handful of statements (run row, step codes, lock, the two index probes, bookkeeping),
+    whatever the number of incidents."""
+    for minute in range(5):
+        report(people, at(HOLIDAY, 9, minute))
+    minute_sweep(at(HOLIDAY, 9, 10))  # registers the step codes once
+    with django_assert_max_num_queries(14):
+        run = minute_sweep(at(HOLIDAY, 9, 20))
+    assert run.alerts == 0
+
+
+def test_incident_classes_are_configurable_in_the_admin():
+    from django.contrib.admin.sites import site
+
+    assert IncidentClass in site._registry

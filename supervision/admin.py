@@ -1,0 +1,17 @@
+"""Risks' configuration in the admin site: the incident classes and their forwarding limits in
+clock minutes (county → city, city → province; 30 and 60 by default), and which of the three
+zero-targets a class counts towards. A changed limit applies to incidents reported afterwards:
+an incident's limits are fixed when each level receives it (``supervision/incidents.py``)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from supervision.models import IncidentClass
+
+
+@admin.register(IncidentClass)
+class IncidentClassAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "county_to_city_minutes", "city_to_province_minutes", "zero_goal", "sort_order"]
+    list_editable = ["county_to_city_minutes", "city_to_province_minutes"]
+    ordering = ["sort_order", "code"]
