@@ -168,34 +168,58 @@ def test_a_review_due_alerts_the_lists_staff_through_the_ledger(people):
     assert alerts_sweep(today=today, enqueue=False).alerts == 0  # once
 
 
-def test_incidents_join_the_three_zeros_and_an_event_linked_to_a_problem_counts_once(people):
-    """An unlinked conflict incident adds one to 零执法冲突; the same event recorded as a
-    problem (linked) is counted by the problem, not again by the incident."""
-    from cases.models import Category, Problem
+def test_incidents_join_the_three_zeros_and_an_event_counts_once(people):
+    """An unlinked conflict incident adds one to 零执法冲突; one linked to a problem that counts as a
+    conflict (执法粗暴) is counted by the problem, not again; one linked to a problem that counts
+    for no goal still counts; a duty-crime incident whose problem has a counted accountability
+    decision is counted by that decision."""
+    from cases.figures import CONFLICT_CLASS
+    from cases.models import Accountability, Category, Problem
     from portal.dashboards.services import figures_refresh
     from supervision.incidents import incident_report
     from supervision.models import IncidentClass, IncidentFigure
 
     unit = Unit.objects.create(name="金水区执法大队", kind="agency", region_id="410105")
-    conflict = IncidentClass.objects.get(code="conflict")
-    opinion = IncidentClass.objects.get(code="opinion")
-    injury = IncidentClass.objects.get(code="injury")
-    problem = Problem.objects.create(
-        code="WT-R-00001",
-        title="同一事件登记的问题",
-        category=Category.objects.filter(parent__isnull=False).first(),
-        source=Problem.Source.INSPECTION,
-        region_id="410105",
+    rough = Category.objects.get(code=CONFLICT_CLASS)
+    rough_item = Category.objects.filter(parent=rough).first() or rough
+    other = Category.objects.filter(parent__isnull=False).exclude(parent=rough).first()
+
+    def problem(n, category):
+        return Problem.objects.create(
+            code=f"WT-R-{n:05d}",
+            title="同一事件登记的问题",
+            category=category,
+            source=Problem.Source.INSPECTION,
+            region_id="410105",
+            unit=unit,
+            domain=EnforcementDomain.objects.first(),
+        )
+
+    conflict_problem, plain_problem, crime_problem = problem(1, rough_item), problem(2, other), problem(3, other)
+    Accountability.objects.create(
+        problem=crime_problem,
+        person_name="张某",
+        post="执法队员",
+        decided_by="金水区交通运输局",
         unit=unit,
-        domain=EnforcementDomain.objects.first(),
+        measure=Accountability.Measure.DISCIPLINE,
+        decided_on=timezone.localdate(),
     )
-    for cls, linked in ((conflict, None), (conflict, problem), (opinion, None), (injury, None)):
+    cls = {c.code: c for c in IncidentClass.objects.all()}
+    for code, linked in (
+        ("conflict", None),  # counts
+        ("conflict", conflict_problem),  # the problem counts it
+        ("conflict", plain_problem),  # the problem counts for no goal: the incident does
+        ("opinion", None),  # counts
+        ("duty_crime", crime_problem),  # the accountability decision counts it
+        ("injury", None),  # no goal
+    ):
         incident_report(
-            actor=people["county"], title="事件", incident_class=cls, text="经过", unit=unit, problem=linked
+            actor=people["county"], title="事件", incident_class=cls[code], text="经过", unit=unit, problem=linked
         )
     figures_refresh()
     row = IncidentFigure.objects.get(dim="all", region_id="410000", unit__isnull=True)
-    assert (row.conflict, row.opinion, row.duty_crime, row.open, row.reported) == (1, 1, 0, 4, 4)
+    assert (row.conflict, row.opinion, row.duty_crime, row.open, row.reported) == (2, 1, 0, 6, 6)
 
     from django.test import Client
 
