@@ -5,11 +5,10 @@ version). Personal data never enters the audit trail: events name fields, not va
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,7 +34,7 @@ from complaints.routing import refdata, refdata_changed
 from complaints.transitions import MOVES, Move
 from portal.accounts.capabilities import Cap, has_cap
 from portal.accounts.scoping import PROVINCE_CODE, ensure_writable, get_visible_or_404
-from portal.audit.services import audit_record, audit_record_many
+from portal.audit.services import audit_copy_many, audit_record, audit_record_many
 from portal.core import crypto
 from portal.core.api import ConflictError
 from portal.core.fields import EncryptedTextField
@@ -141,7 +140,15 @@ def _check_submitter(*, actor, channel: str, intake_client: IntakeClient | None,
         raise PermissionDenied
 
 
-def _new_complaint(
+def _new_complaint(**fields) -> Complaint:
+    """A checked, routed complaint with its clock started, not yet saved and without its
+    tracking number (the fields of ``_complaint_values``). ValidationError or PermissionDenied
+    when it may not be registered."""
+    values, related = _complaint_values(**fields)
+    return _complaint(values, **related)
+
+
+def _complaint_values(
     *,
     actor,
     channel: str,
@@ -166,10 +173,12 @@ def _new_complaint(
     volunteer: VolunteerSupervisor | None = None,
     intake_client: IntakeClient | None = None,
     received_at: dt.datetime | None = None,
-) -> Complaint:
-    """A checked, routed complaint with its clock started, not yet saved and without its
-    tracking number: what the single and the batch intake both write. ValidationError or
-    PermissionDenied when it may not be registered."""
+    deadlines_memo: dict | None = None,
+) -> tuple[dict, dict]:
+    """The column values (attnames) of a checked, routed complaint with its clock started, and
+    its related objects at hand: what the single and the batch intake both write (the batch
+    copies the values without making a model instance). ValidationError or PermissionDenied
+    when it may not be registered."""
     texts = {
         "subject": subject,
         "description": description,
@@ -204,59 +213,91 @@ def _new_complaint(
     except LookupError:
         raise ValidationError({"region": _("该区划尚无可承办投诉的单位，请联系管理员配置转办规则。")}) from None
     received_at = received_at or timezone.now()
-    deadlines = deadlines_from(timezone.localdate(received_at), kind)
+    received_on = timezone.localdate(received_at)
+    if deadlines_memo is None:
+        deadlines = deadlines_from(received_on, kind)
+    else:  # a batch: its work orders mostly share the day and the class
+        deadlines = deadlines_memo.get((received_on, kind))
+        if deadlines is None:
+            deadlines = deadlines_memo[received_on, kind] = deadlines_from(received_on, kind)
     phone = crypto.normalise_phone(phone)
     id_number = crypto.normalise_id_number(id_number)
     staff = actor if getattr(actor, "is_authenticated", False) else None
 
-    return Complaint(
-        channel=channel,
-        external_id=external_id,
-        intake_client=intake_client,
-        volunteer=volunteer,
-        kind=kind,
-        area=area,
-        category_id=category_id,
-        subject=subject,
-        description=description,
-        location=location,
-        latitude=latitude,
-        longitude=longitude,
-        incident_on=incident_on,
-        source_name=source_name,
-        source_url=source_url,
-        complainant_name=complainant_name.strip(),
-        phone=phone,
-        phone_hash=crypto.search_hash(phone, kind="phone"),
-        id_number=id_number,
-        id_number_hash=crypto.search_hash(id_number, kind="id_number"),
-        plate=crypto.normalise_plate(plate),
-        region_id=region_code,
-        unit_id=unit_id,
-        handling_unit_id=route.unit.id,
-        handling_region_id=route.unit.region,
-        escalated=route.escalated,
-        routing_rule_id=route.rule_id,
-        received_at=received_at,
-        accept_deadline=deadlines.accept_deadline,
-        deadline=deadlines.deadline,
-        deadline_warn_from=deadlines.warn_from,
-        deadline_provisional=deadlines.provisional,
-        bigrams=similarity.bigrams(subject, description),
-        created_by=staff,
-        updated_at=received_at,
-    )
+    values = {
+        "channel": channel,
+        "external_id": external_id,
+        "intake_client_id": _pk(intake_client),
+        "volunteer_id": _pk(volunteer),
+        "kind": kind,
+        "area": area,
+        "category_id": category_id,
+        "subject": subject,
+        "description": description,
+        "location": location,
+        "latitude": latitude,
+        "longitude": longitude,
+        "incident_on": incident_on,
+        "source_name": source_name,
+        "source_url": source_url,
+        "complainant_name": complainant_name.strip(),
+        "phone": phone,
+        "phone_hash": crypto.search_hash(phone, kind="phone"),
+        "id_number": id_number,
+        "id_number_hash": crypto.search_hash(id_number, kind="id_number"),
+        "plate": crypto.normalise_plate(plate),
+        "region_id": region_code,
+        "unit_id": unit_id,
+        "handling_unit_id": route.unit.id,
+        "handling_region_id": route.unit.region,
+        "escalated": route.escalated,
+        "routing_rule_id": route.rule_id,
+        "received_at": received_at,
+        "accept_deadline": deadlines.accept_deadline,
+        "deadline": deadlines.deadline,
+        "deadline_warn_from": deadlines.warn_from,
+        "deadline_provisional": deadlines.provisional,
+        "bigrams": similarity.bigrams(subject, description),
+        "created_by_id": _pk(staff),
+        "updated_at": received_at,
+    }
+    return values, {"intake_client": intake_client, "volunteer": volunteer, "created_by": staff}
+
+
+def _complaint(values: dict, **related) -> Complaint:
+    """A Complaint of column values (attnames; the rest take their defaults) and its related
+    objects already at hand. Positional arguments are Django's fast way in (what ``from_db``
+    uses): the batch makes 500 of these a request."""
+    complaint = Complaint(*[values[name] if name in values else default() for name, default in _DEFAULTS])
+    for name, obj in related.items():
+        if obj is not None:
+            Complaint._meta.get_field(name).set_cached_value(complaint, obj)
+    return complaint
+
+
+_DEFAULTS = [(f.attname, f._get_default) for f in Complaint._meta.concrete_fields]  # Django's own default maker
 
 
 def _submit_event(complaint: Complaint) -> dict:
     """The audit entry of a registered complaint (for ``audit_record_many``)."""
-    changes = {name.removesuffix("_id"): [None, getattr(complaint, name)] for name in AUDITED_ON_SUBMIT}
-    changes["personal_data"] = [
-        None,
-        [name for name in ("complainant_name", "phone", "id_number", "plate") if getattr(complaint, name)],
-    ]
     actor = complaint.created_by or (complaint.intake_client.user if complaint.intake_client_id else None)
-    return {"actor": actor, "action": "complaint.submit", "obj": complaint, "changes": changes}
+    return _submit_entry(complaint.__dict__, actor=actor)
+
+
+def _submit_entry(values: dict, *, actor) -> dict:
+    """The audit entry of a registered complaint from its column values."""
+    changes = {name.removesuffix("_id"): [None, values[name]] for name in AUDITED_ON_SUBMIT}
+    changes["personal_data"] = [None, [name for name in PERSONAL_DATA if values[name]]]
+    return {
+        "actor": actor,
+        "action": "complaint.submit",
+        "object_type": "complaints.complaint",
+        "object_id": values["id"],
+        "changes": changes,
+    }
+
+
+PERSONAL_DATA = ("complainant_name", "phone", "id_number", "plate")
 
 
 def complaint_submit(**fields) -> tuple[Complaint, bool]:
@@ -303,8 +344,26 @@ class BatchItem:
 
     index: int
     outcome: str
-    complaint: Complaint | None = None
+    complaint: Complaint | Stored | None = None
     errors: dict | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the answer to a batch tells of a complaint it stored (the batch writes column
+    values, not model instances); a stored ``Complaint`` answers to the same attributes."""
+
+    id: int
+    tracking_number: str
+    status: str
+    handling_unit_id: int
+    escalated: bool
+    accept_deadline: dt.date
+    deadline: dt.date
+
+    @classmethod
+    def of(cls, values: dict) -> Stored:
+        return cls(**{name: values[name] for name in cls.__dataclass_fields__})
 
 
 def complaint_submit_many(*, actor, intake_client: IntakeClient, items: Sequence[dict]) -> list[BatchItem]:
@@ -318,17 +377,20 @@ def complaint_submit_many(*, actor, intake_client: IntakeClient, items: Sequence
         raise ValidationError(_("一次最多提交 %(n)s 件工单。") % {"n": MAX_BATCH})
     channel = intake_client.channel
     results: list[BatchItem | None] = [None] * len(items)
-    fresh: list[tuple[int, Complaint]] = []
+    fresh: list[tuple[int, dict]] = []
+    memo: dict = {}
     for index, item in enumerate(items):
         try:
-            complaint = _new_complaint(actor=actor, intake_client=intake_client, channel=channel, **item)
+            values, _related = _complaint_values(
+                actor=actor, intake_client=intake_client, channel=channel, deadlines_memo=memo, **item
+            )
         except ValidationError as exc:
             results[index] = BatchItem(index, "rejected", errors=_errors_of(exc))
             continue
-        fresh.append((index, complaint))
+        fresh.append((index, values))
 
     # Idempotency, as for one work order: ids already stored, and an id repeated in the batch.
-    external_ids = {complaint.external_id for _i, complaint in fresh if complaint.external_id}
+    external_ids = {values["external_id"] for _i, values in fresh if values["external_id"]}
     stored = (
         {c.external_id: c for c in Complaint.objects.filter(channel=channel, external_id__in=external_ids)}
         if external_ids
@@ -336,9 +398,9 @@ def complaint_submit_many(*, actor, intake_client: IntakeClient, items: Sequence
     )
     first_of: dict[str, int] = {}
     repeats: list[tuple[int, int]] = []  # (index, index of the first item with its id)
-    writes: list[tuple[int, Complaint]] = []
-    for index, complaint in fresh:
-        external_id = complaint.external_id
+    writes: list[tuple[int, dict]] = []
+    for index, values in fresh:
+        external_id = values["external_id"]
         if external_id in stored:
             results[index] = BatchItem(index, "existing", complaint=stored[external_id])
         elif external_id and external_id in first_of:
@@ -346,66 +408,72 @@ def complaint_submit_many(*, actor, intake_client: IntakeClient, items: Sequence
         else:
             if external_id:
                 first_of[external_id] = index
-            writes.append((index, complaint))
+            writes.append((index, values))
 
     if writes:
-        _number(complaint for _i, complaint in writes)
+        rows = _numbered_rows([values for _i, values in writes])
+        submitter = actor if getattr(actor, "is_authenticated", False) else intake_client.user
         try:
             with transaction.atomic():
-                _copy_complaints([complaint for _i, complaint in writes])
-                audit_record_many([_submit_event(complaint) for _i, complaint in writes])
+                copy_rows(Complaint, _COPY_COLUMNS, (_copy_row(row) for row in rows))
+                audit_copy_many([_submit_entry(row, actor=submitter) for row in rows])
                 from complaints.tasks import complaint_flag_duplicates_many
 
-                pks = [complaint.pk for _i, complaint in writes]
+                pks = [row["id"] for row in rows]
                 transaction.on_commit(lambda: complaint_flag_duplicates_many.delay(pks))
         except IntegrityError:
             # Another request stored one of these external ids between the check and the
             # insert: nothing of this write is kept; each item goes alone, each idempotent.
-            for index, _complaint in writes:
+            for index, _values in writes:
                 item = items[index]
                 complaint, created = complaint_submit(actor=actor, intake_client=intake_client, channel=channel, **item)
                 results[index] = BatchItem(index, "created" if created else "existing", complaint=complaint)
         else:
-            for index, complaint in writes:
-                results[index] = BatchItem(index, "created", complaint=complaint)
+            for (index, _values), row in zip(writes, rows, strict=True):
+                results[index] = BatchItem(index, "created", complaint=Stored.of(row))
     for index, first in repeats:
         results[index] = BatchItem(index, "existing", complaint=results[first].complaint)
     return results
 
 
-def _number(complaints) -> None:
-    """Ids and tracking numbers for new complaints, from their sequences in one query."""
-    complaints = list(complaints)
+def _numbered_rows(values: list[dict]) -> list[dict]:
+    """Every column of each new complaint (its values, the rest the fields' defaults, the
+    ``auto_now`` dates now), with its id and tracking number from their sequences in one query."""
     year = timezone.localdate().year
+    defaults = {f.attname: f.get_default() for f in _CONCRETE}  # COPY writes them: one object each will do
+    now = timezone.now()
+    defaults.update(dict.fromkeys(_AUTO_NOW, now))
+    auto_now = dict.fromkeys(_AUTO_NOW, now)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence('complaints_complaint', 'id')), nextval('complaints_tracking_seq')"
             " FROM generate_series(1, %s)",
-            [len(complaints)],
+            [len(values)],
         )
-        for complaint, (pk, number) in zip(complaints, cursor.fetchall(), strict=True):
-            complaint.pk = complaint.id = pk
-            complaint.tracking_number = f"TS{year}{number:08d}"
-            complaint._state.adding = False
+        numbers = cursor.fetchall()
+    return [
+        {**defaults, **row, **auto_now, "id": pk, "tracking_number": f"TS{year}{number:08d}"}
+        for row, (pk, number) in zip(values, numbers, strict=True)
+    ]
 
 
-def _copy_complaints(complaints: list[Complaint]) -> None:
-    """Write numbered complaints with COPY: what ``bulk_create`` would write (each field's
-    ``pre_save``; encrypted fields through their own ``get_db_prep_save``), without compiling a
-    statement of 40 parameters per row. The unique (channel, external_id) still decides."""
-    fields = Complaint._meta.concrete_fields
-    values = [_copy_value(f) for f in fields]
-    copy_rows(Complaint, [f.attname for f in fields], ([value(c) for value in values] for c in complaints))
+def _copy_row(row: dict) -> list:
+    """A complaint's COPY row: its values in column order, personal data encrypted as the
+    fields' own ``get_db_prep_save`` does."""
+    values = [row[attname] for attname in _COPY_COLUMNS]
+    for position, field in _ENCRYPTED:
+        values[position] = field.get_db_prep_save(values[position], connection)
+    return values
 
 
-def _copy_value(field):
-    """How COPY reads ``field`` of a complaint: the attribute itself unless the field prepares
-    it (``pre_save`` of auto_now dates; encryption)."""
-    if isinstance(field, EncryptedTextField):
-        return lambda c: field.get_db_prep_save(field.pre_save(c, True), connection)
-    if type(field).pre_save is models.Field.pre_save:
-        return operator.attrgetter(field.attname)
-    return lambda c: field.pre_save(c, True)
+_CONCRETE = Complaint._meta.concrete_fields
+_COPY_COLUMNS = [f.attname for f in _CONCRETE]
+_ENCRYPTED = [(i, f) for i, f in enumerate(_CONCRETE) if isinstance(f, EncryptedTextField)]
+_AUTO_NOW = [f.attname for f in _CONCRETE if isinstance(f, models.DateField) and (f.auto_now or f.auto_now_add)]
+# COPY writes values as they are: a field that prepares its value on save otherwise (beyond
+# auto_now dates and encryption) would need its pre_save in ``_numbered_rows`` too.
+if any(type(f).pre_save is not models.Field.pre_save and not isinstance(f, models.DateField) for f in _CONCRETE):
+    raise ImproperlyConfigured("complaints: a field with its own pre_save is not copied by the batch intake")
 
 
 def _errors_of(exc: ValidationError) -> dict:

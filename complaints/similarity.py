@@ -15,15 +15,11 @@ import unicodedata
 MAX_BIGRAMS = 256  # a long description is judged by its first 256 distinct bigrams
 
 
-def _kept(ch: str) -> bool:
-    return ch.isalnum() and ord(ch) < 0x10000
-
-
 def bigrams(*texts: str) -> list[int]:
     """The sorted distinct bigram codes of the texts (each text on its own: no bigram spans two)."""
     seen: set[int] = set()
     for text in texts:
-        cleaned = [ch for ch in unicodedata.normalize("NFKC", text or "").lower() if _kept(ch)]
+        cleaned = [ch for ch in unicodedata.normalize("NFKC", text or "").lower() if ch.isalnum() and ch <= "\uffff"]
         for a, b in itertools.pairwise(cleaned):
             code = (ord(a) << 16) | ord(b)
             seen.add(code - (1 << 32) if code >= (1 << 31) else code)  # as a signed int4

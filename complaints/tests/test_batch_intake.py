@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from complaints import services
+from complaints import services, similarity
 from complaints.models import Complaint
 from complaints.tests.test_api import INTAKE, api_for, work_order
 from portal.audit.models import AuditEvent
@@ -65,6 +65,10 @@ def test_a_batch_answers_each_work_order_in_order(hotline_api, units):
     first = Complaint.objects.get(external_id="GD-1")
     assert first.channel == "12328" and first.handling_unit_id == units[("410105", "agency")].pk
     assert first.deadline and first.accept_deadline and first.phone == "13912345678" and first.phone_hash
+    assert first.id_number_hash and first.plate == "豫AD12345" and first.received_at and first.updated_at
+    assert first.bigrams == similarity.bigrams(first.subject, first.description) and first.status == "received"
+    assert results[0]["complaint"]["tracking_number"] == first.tracking_number
+    assert results[0]["complaint"]["deadline"] == first.deadline.isoformat()
     assert Complaint.objects.get(external_id="GD-3").handling_unit_id == units[("410105", "station")].pk
     assert Complaint.objects.count() == 3
     events = AuditEvent.objects.filter(action="complaint.submit")

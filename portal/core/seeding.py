@@ -49,7 +49,8 @@ class SeedContext:
 
 
 def _copy_target(target, columns: Sequence[str]) -> tuple[str, list[str], list[tuple[int, Any]]]:
-    """The table, its column names and the JSON fields (by position) for ``copy_rows``."""
+    """The table, its column names and the columns to convert (by position: JSON fields, and
+    integer arrays as ``_INT_ARRAY``) for ``copy_rows``."""
     if isinstance(target, str):
         return target, list(columns), []
     meta = target._meta
@@ -74,8 +75,26 @@ def _copy_target(target, columns: Sequence[str]) -> tuple[str, list[str], list[t
             f"copy_rows({meta.label}): list {', '.join(map(repr, missing))} in columns "
             "(NOT NULL without a database default; COPY does not apply Python defaults)"
         )
-    json_fields = [(i, field) for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
-    return meta.db_table, [field.column for field in fields], json_fields
+    converted = [(i, field) for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
+    converted += [(i, _INT_ARRAY) for i, field in enumerate(fields) if _is_int_array(field)]
+    return meta.db_table, [field.column for field in fields], converted
+
+
+_INT_ARRAY = object()  # a column of integers[]: written as its text literal
+
+
+def _is_int_array(field) -> bool:
+    from django.contrib.postgres.fields import ArrayField
+
+    return isinstance(field, ArrayField) and isinstance(field.base_field, models.IntegerField)
+
+
+def _int_array_literal(values):
+    """A flat list of ints as COPY's text literal ("{1,-2,3}"): psycopg's list dumper inspects
+    every element in Python first. Anything else goes to psycopg as it is."""
+    if isinstance(values, list) and all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return values
 
 
 def copy_rows(target, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, using: str = DEFAULT_DB_ALIAS) -> int:
@@ -95,17 +114,20 @@ def copy_rows(target, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, 
     counts as one query for ``django_assert_num_queries``.
     """
     connection = connections[using]
-    table, column_names, json_fields = _copy_target(target, columns)
+    table, column_names, converted = _copy_target(target, columns)
     quote = connection.ops.quote_name
     sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in column_names)}) FROM STDIN"
-    if json_fields:
-        dumps = {i: partial(json.dumps, cls=field.encoder) for i, field in json_fields}
+    if converted:
+        arrays = [i for i, field in converted if field is _INT_ARRAY]
+        dumps = {i: partial(json.dumps, cls=field.encoder) for i, field in converted if field is not _INT_ARRAY}
 
         def with_json(row):
             row = list(row)
             for i, dump in dumps.items():
-                if row[i] is not None:
+                if row[i] is not None and not isinstance(row[i], Jsonb):  # a Jsonb: dumped by its own rule
                     row[i] = Jsonb(row[i], dumps=dump)
+            for i in arrays:
+                row[i] = _int_array_literal(row[i])
             return row
 
         rows = map(with_json, rows)
