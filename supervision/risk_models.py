@@ -408,4 +408,4 @@ class DutyOfficer(models.Model):
         constraints = [models.UniqueConstraint(fields=["region", "user"], name="duty_officer_once")]
 
     def __str__(self) -> str:
-        return f"{self.region_id} {self.user_id}"
+        return f"{self.region_id} {self.user}"

@@ -163,10 +163,18 @@ def _incident(code: str):
     return incident
 
 
-def _risk_factories():
-    from supervision.models import Incident, RiskItem
+def _duty_officer(code: str):
+    from portal.accounts.models import Role, User
+    from supervision.models import DutyOfficer
 
-    return {RiskItem: _risk_item, Incident: _incident}
+    user = User.objects.create_user(f"duty-{marker(code)}", region_id=code, roles=[Role.CITY_STAFF])
+    return DutyOfficer.objects.create(region_id=code, user=user)
+
+
+def _risk_factories():
+    from supervision.models import DutyOfficer, Incident, RiskItem
+
+    return {RiskItem: _risk_item, Incident: _incident, DutyOfficer: _duty_officer}
 
 
 FACTORIES = {
