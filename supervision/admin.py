@@ -2,7 +2,13 @@
 supervision handbook (《交通运输执法监督工作手册》), versioned: a version a record has used is
 never edited (the record keeps the version it used), a new version is added instead. The pool
 is shown read-only here; it is kept on its own pages (``/supervision/pool/``), which audit every
-change. Every change made here is audited in the same transaction."""
+change. Every change made here is audited in the same transaction.
+
+Risks' configuration too: the incident classes and their forwarding limits in clock minutes
+(county → city, city → province; 30 and 60 by default), and which of the three zero-targets a
+class counts towards. A changed limit applies to incidents reported afterwards: an incident's
+limits are fixed when each level receives it (``supervision/incidents.py``). And the duty officers
+of each region, scoped like every admin list."""
 
 from __future__ import annotations
 
@@ -13,7 +19,15 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.scoping import ScopedAdminMixin
 from portal.audit.services import audit_record
-from supervision.models import Avoidance, ChecklistVersion, InspectionRecord, Inspector, InspectorStatus
+from supervision.models import (
+    Avoidance,
+    ChecklistVersion,
+    DutyOfficer,
+    IncidentClass,
+    InspectionRecord,
+    Inspector,
+    InspectorStatus,
+)
 
 
 class ChecklistVersionForm(forms.ModelForm):
@@ -116,3 +130,20 @@ class InspectorAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(IncidentClass)
+class IncidentClassAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "county_to_city_minutes", "city_to_province_minutes", "zero_goal", "sort_order"]
+    list_editable = ["county_to_city_minutes", "city_to_province_minutes"]
+    ordering = ["sort_order", "code"]
+
+
+@admin.register(DutyOfficer)
+class DutyOfficerAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Who receives a region's incident alerts (值班人员); a region with none: its staff."""
+
+    list_display = ["region", "user"]
+    list_select_related = ["region", "user"]
+    raw_id_fields = ["user"]  # no drop-down of every account in the province
+    autocomplete_fields = ["region"]

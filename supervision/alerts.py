@@ -354,3 +354,6 @@ def _activities_link() -> str:
     from django.urls import reverse
 
     return reverse("supervision:activities")
+
+
+from supervision import risk_alerts  # noqa: E402,F401 - negative-list reviews and incident limits

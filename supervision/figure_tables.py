@@ -41,3 +41,23 @@ class InspectionFigure(FigureTable):
 
     class Meta:
         indexes = [models.Index(fields=["dim", "region"], name="dash_insp_dim_region_idx")]
+
+
+class IncidentFigure(FigureTable):
+    """Incidents (突发事件), by the incident's county and the unit involved (``supervision/
+    risk_figures.py`` fills it): open, limits missed, and the zero-target counts."""
+
+    DIMENSIONS = ("dim", "month")
+
+    open = count_field()
+    missed = count_field()  # a forwarding limit missed (12m)
+    reported = count_field()  # received (12m)
+    duty_crime = count_field()
+    conflict = count_field()
+    opinion = count_field()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dim", "region"], name="dash_inc_dim_region_idx"),
+            models.Index(fields=["unit", "dim"], name="dash_inc_unit_dim_idx"),
+        ]

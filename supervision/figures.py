@@ -280,3 +280,6 @@ def units_with_most_problems(user, *, today=None, limit: int = 20, units=None) -
         row["region_id"] = unit.region_id if unit else None
         row["region_name"] = unit.region.name if unit else ""
     return ranked
+
+
+from supervision import risk_figures  # noqa: E402,F401 - incidents: the strip and their share of the three zeros

@@ -23,7 +23,11 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.capabilities import Cap, has_cap
 from portal.accounts.scoping import ScopedQuerySet, subtree_q
-from supervision.figure_tables import InspectionFigure, SupervisionFigure  # noqa: F401 - the dashboards' summary tables
+from supervision.figure_tables import (  # noqa: F401 - the dashboards' summary tables
+    IncidentFigure,
+    InspectionFigure,
+    SupervisionFigure,
+)
 
 
 class SupervisionItemQuerySet(ScopedQuerySet):
@@ -393,4 +397,13 @@ from supervision.pool_models import (  # noqa: E402,F401 - enforcement supervisi
     Inspector,
     InspectorStatus,
     TeamMember,
+)
+from supervision.risk_models import (  # noqa: E402,F401 - risks (风险预警): negative lists, incidents
+    DutyOfficer,
+    Incident,
+    IncidentClass,
+    IncidentReport,
+    RiskItem,
+    RiskMeasure,
+    RiskReview,
 )

@@ -31,6 +31,9 @@ LARGE_ITEMS = 5_000
 
 
 def seed(ctx: SeedContext) -> None:
+    from supervision import risk_seed
+
+    risk_seed.seed(ctx)  # negative lists and incidents (风险预警)
     if ctx.large:
         _seed_large(ctx)
         return

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from supervision import activity_views as av
+from supervision import risk_views as rv
 from supervision import views
 
 app_name = "supervision"
@@ -23,7 +24,14 @@ urlpatterns = [
     # The public page (§5, §9): delisted items and their handling results, no personal data.
     path("public/", views.public_list, name="public"),
     path("public/activities/", views.public_activities, name="public-activities"),
-    path("risks/", views.risks, name="risks"),
+    # risks (风险预警): negative lists and three-level incident reporting
+    path("risks/", rv.risk_list, name="risks"),
+    path("risks/new/", rv.risk_new, name="risk-new"),
+    path("risks/above/", rv.risk_above, name="risks-above"),
+    path("risks/<int:pk>/", rv.risk_item, name="risk-item"),
+    path("risks/incidents/", rv.incident_list, name="incidents"),
+    path("risks/incidents/new/", rv.incident_new, name="incident-new"),
+    path("risks/incidents/<int:pk>/", rv.incident_detail, name="incident"),
     # enforcement supervision (执法监督): the pool, activities, draws, on-site records
     path("pool/", av.pool, name="pool"),
     path("pool/<int:pk>/", av.inspector_detail, name="inspector"),

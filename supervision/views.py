@@ -517,12 +517,3 @@ def public_activities(request):
     for activity in page:
         activity.redraws = max(activity.team_draws - 1, 0)
     return render(request, "supervision/public_activities.html", {"page": page})
-
-
-@needs(Cap.VIEW_RECORDS)
-def risks(request):
-    return render(
-        request,
-        "core/section.html",
-        {"title": _("风险预警"), "description": _("重大执法风险负面清单与苗头性、倾向性问题预警。")},
-    )

@@ -127,6 +127,9 @@ class Alert(models.Model):
     )
     version = models.PositiveIntegerField(_("期限版本"))
     due_on = models.DateField(_("期限"), null=True, blank=True)
+    # Limits counted in clock minutes (an incident's forwarding limit): the moment it passed.
+    # Set only by the sources with ``minute_precision``, which the minute sweep covers.
+    due_at = models.DateTimeField(_("期限时刻"), null=True, blank=True)
     fire_on = models.DateField(_("触发日期"))
     run = models.ForeignKey(
         Run, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"

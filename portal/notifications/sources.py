@@ -99,6 +99,10 @@ class AlertSource:
     # turned into date thresholds once per sweep; False for a source whose subjects carry their
     # own step dates (the complaint lights).
     offset_steps: bool = True
+    # Time limits in clock minutes, not working days (incident forwarding): the source answers
+    # ``owed_sql_at(now=...)`` instead of ``owed_sql`` and is swept round the clock every
+    # minute by ``alerts_sweep(minutes=True)`` (schedule.py), as well as by the day sweep.
+    minute_precision: bool = False
 
     def available(self) -> bool:
         return True
@@ -111,6 +115,12 @@ class AlertSource:
         version, due_on); ``thresholds`` maps its steps to dates, ``codes`` its (kind, step)
         pairs (``alert_keys``) to the ledger's step codes. The sweep inserts the rows not yet in
         the ledger. None: nothing to owe."""
+        raise NotImplementedError
+
+    def owed_sql_at(self, *, now: dt.datetime, codes) -> tuple[str, list] | None:
+        """For ``minute_precision`` sources: a SELECT of every alert owed at ``now``, with the
+        columns (subject_id, step_id, version, due_on, due_at). Cheap when nothing is due: the
+        minute sweep runs it 1,440 times a day (a partial index on the open limits)."""
         raise NotImplementedError
 
     def alert_keys(self) -> list[tuple[str, str]]:

@@ -67,6 +67,15 @@ SELECT {_KEY}, o.subject_id, o.step_id, o.version, o.due_on, %s::date, %s::bigin
  ORDER BY 1
 """  # noqa: S608 - fixed fragments; values are parameters
 
+# The same for the sources counting in clock minutes: their rows carry the moment the limit passed.
+_INSERT_OWED_AT = f"""
+INSERT INTO notifications_alert (id, subject_id, step_id, version, due_on, due_at, fire_on, run_id)
+SELECT {_KEY}, o.subject_id, o.step_id, o.version, o.due_on, o.due_at, %s::date, %s::bigint
+  FROM ({{owed}}) o
+ WHERE NOT EXISTS (SELECT 1 FROM notifications_alert a WHERE a.id = {_KEY})
+ ORDER BY 1
+"""  # noqa: S608 - fixed fragments; values are parameters
+
 # The ledger's length in blocks. Only sweeps write alerts and nothing updates or deletes them,
 # so a sweep's rows go to the block that was last and the blocks added after it
 # (``Run.first_block``); only the space of a failed sweep's rows, once vacuumed in the middle of
@@ -106,12 +115,18 @@ def _step_codes(sources) -> dict[str, StepCodes]:
     }
 
 
-def alerts_sweep(*, today=None, enqueue: bool = True) -> Run:
-    """Write every alert owed on ``today`` (default: the local date) into the ledger."""
-    today = today or timezone.localdate()
-    run = Run.objects.create(kind=Run.Kind.SWEEP, today=today)
+def alerts_sweep(*, today=None, now=None, minutes: bool = False, enqueue: bool = True) -> Run:
+    """Write every alert owed on ``today`` (default: the local date) into the ledger.
+
+    ``minutes``: the round-the-clock minute sweep (beat every minute, schedule.py), over only
+    the sources whose limits are in clock minutes (``minute_precision``), owed at ``now``
+    (default: the server's clock). The day sweep covers those sources too; a limit passed at
+    23:50 on a holiday is in the ledger by the next minute's sweep either way."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    run = Run.objects.create(kind=Run.Kind.SWEEP, today=today, detail={"minutes": True} if minutes else {})
     try:
-        sources = active_sources()
+        sources = [s for s in active_sources() if s.minute_precision or not minutes]
         codes = _step_codes(sources)
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -126,12 +141,17 @@ def alerts_sweep(*, today=None, enqueue: bool = True) -> Run:
                 cursor.execute(_BLOCKS)
                 blocks_before = cursor.fetchone()[0]
                 for source in sources:
-                    owed = source.owed_sql(today=today, thresholds=thresholds.of(source.name), codes=codes[source.name])
+                    if source.minute_precision:
+                        owed, insert = source.owed_sql_at(now=now, codes=codes[source.name]), _INSERT_OWED_AT
+                    else:
+                        limits = thresholds.of(source.name)
+                        owed = source.owed_sql(today=today, thresholds=limits, codes=codes[source.name])
+                        insert = _INSERT_OWED
                     if owed is None:
                         per_source[source.name] = 0
                         continue
                     sql, params = owed
-                    cursor.execute(_INSERT_OWED.format(owed=sql), [today, run.pk, *params])
+                    cursor.execute(insert.format(owed=sql), [today, run.pk, *params])
                     per_source[source.name] = cursor.rowcount
                 cursor.execute(_BLOCKS)
                 blocks_after = cursor.fetchone()[0]
@@ -148,6 +168,7 @@ def alerts_sweep(*, today=None, enqueue: bool = True) -> Run:
                 first_block=max(blocks_before - 1, 0) if total else None,
                 last_block=blocks_after - 1 if total else None,
                 detail={
+                    **({"minutes": True, "now": now.isoformat()} if minutes else {}),
                     "sources": per_source,
                     "thresholds": thresholds.as_json(),
                     "provisional": thresholds.provisional,
@@ -168,8 +189,11 @@ def alerts_sweep(*, today=None, enqueue: bool = True) -> Run:
 def _prune_runs() -> None:
     now = timezone.now()
     Run.objects.filter(started_at__lt=now - dt.timedelta(days=conf.get("RUN_RETENTION_DAYS"))).delete()
-    # A redispatch that found nothing is worth a day of history, not a month of minutes.
+    # A redispatch (or a minute sweep) that found nothing is worth a day of history, not a month of minutes.
     Run.objects.filter(kind=Run.Kind.REDISPATCH, enqueued=0, started_at__lt=now - dt.timedelta(days=1)).delete()
+    Run.objects.filter(
+        kind=Run.Kind.SWEEP, alerts=0, detail__minutes=True, started_at__lt=now - dt.timedelta(days=1)
+    ).delete()
 
 
 # --- fan-out ----------------------------------------------------------------------------------

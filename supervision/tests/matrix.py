@@ -124,8 +124,62 @@ def _factories():
     return {Activity: _activity, ActivityTarget: _target, Finding: _finding, Inspector: _inspector}
 
 
+def _risk_item(code: str):
+    """An item of the negative list of ``code`` (the province's, a city's or a county's)."""
+    import datetime as dt
+
+    from portal.regions.models import EnforcementDomain
+    from supervision.models import RiskItem, RiskMeasure
+
+    item = RiskItem.objects.create(
+        region_id=code,
+        code=f"FX-M-{code}",
+        title=f"{marker(code)} 风险事项",
+        domain=EnforcementDomain.objects.first(),
+        description="风险描述",
+        next_review_on=timezone.localdate() + dt.timedelta(days=90),
+    )
+    RiskMeasure.objects.create(item=item, text="防范措施", owner_kind="first", due_on=timezone.localdate())
+    return item
+
+
+def _incident(code: str):
+    """An incident in ``code`` (reported straight into the table: the service starts them at a
+    county only, and the matrix needs one in every region)."""
+    import datetime as dt
+
+    from supervision.models import Incident, IncidentClass, IncidentReport
+
+    now = timezone.now()
+    incident = Incident.objects.create(
+        code=f"SJ-M-{code}",
+        title=f"{marker(code)} 突发事件",
+        incident_class=IncidentClass.objects.get(code="conflict"),
+        region_id=code,
+        received_at=now,
+        city_due_at=now + dt.timedelta(minutes=30),
+    )
+    IncidentReport.objects.create(incident=incident, kind="initial", text=marker(code), author_region_id=code)
+    return incident
+
+
+def _duty_officer(code: str):
+    from portal.accounts.models import Role, User
+    from supervision.models import DutyOfficer
+
+    user = User.objects.create_user(f"duty-{marker(code)}", region_id=code, roles=[Role.CITY_STAFF])
+    return DutyOfficer.objects.create(region_id=code, user=user)
+
+
+def _risk_factories():
+    from supervision.models import DutyOfficer, Incident, RiskItem
+
+    return {RiskItem: _risk_item, Incident: _incident, DutyOfficer: _duty_officer}
+
+
 FACTORIES = {
     SupervisionItem: _item,
     SupervisionEvidence: _evidence,
     **_factories(),
+    **_risk_factories(),
 }

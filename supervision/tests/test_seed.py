@@ -101,3 +101,20 @@ def test_a_checklist_version_records_used_is_not_edited_in_the_admin(admin_clien
         {"method": used.method, "version": used.version, "items_text": "\n".join(before)},
     )
     assert response.status_code == 302 and not ChecklistVersion.objects.get(pk=used.pk).active
+
+
+def test_demo_seed_has_a_negative_list_per_level_and_an_incident_on_time_and_one_late():
+    from supervision.models import Incident, RiskItem
+
+    call_command("seed_demo", scale="small", stdout=io.StringIO())
+    assert set(RiskItem.objects.values_list("region_id", flat=True)) == {"410000", "410100", "410105"}
+    assert RiskItem.objects.filter(region_id="410100", adopted_from__region_id="410000").exists()
+    assert all(item.measures.exists() for item in RiskItem.objects.all())
+    incidents = list(Incident.objects.all())
+    assert len(incidents) == 2
+    on_time = [i for i in incidents if not i.city_late and not i.province_late]
+    late = [i for i in incidents if i.city_late and i.province_late]
+    assert len(on_time) == 1 and on_time[0].status == "closed"
+    assert len(late) == 1 and late[0].status == "open"
+    call_command("seed_demo", scale="small", stdout=io.StringIO())  # re-running adds nothing
+    assert Incident.objects.count() == 2
