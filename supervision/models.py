@@ -394,3 +394,4 @@ from supervision.pool_models import (  # noqa: E402,F401 - enforcement supervisi
     InspectorStatus,
     TeamMember,
 )
+from supervision.warning_models import MonitoringRun, MonitoringWarning  # noqa: E402,F401 - 监测预警 (issue 18 §2)

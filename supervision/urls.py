@@ -2,6 +2,7 @@ from django.urls import path
 
 from supervision import activity_views as av
 from supervision import views
+from supervision import warning_views as wv
 
 app_name = "supervision"
 
@@ -23,6 +24,10 @@ urlpatterns = [
     # The public page (§5, §9): delisted items and their handling results, no personal data.
     path("public/", views.public_list, name="public"),
     path("risks/", views.risks, name="risks"),
+    # monitoring warnings (监测预警, issue 18 §2); the 风险预警 tabs link here
+    path("warnings/", wv.warning_list, name="warnings"),
+    path("warnings/<int:pk>/", wv.warning_detail, name="warning"),
+    path("warnings/<int:pk>/move/", wv.warning_move, name="warning-move"),
     # enforcement supervision (执法监督): the pool, activities, draws, on-site records
     path("pool/", av.pool, name="pool"),
     path("pool/<int:pk>/", av.inspector_detail, name="inspector"),
