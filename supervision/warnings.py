@@ -123,32 +123,40 @@ _QUANTILES: dict[tuple[float, float, float], int] = {}
 
 def upper_quantile(mean: float, dispersion: float, alpha: float) -> int:
     """The smallest k with P(X > k) ≤ α for X negative binomial with mean μ and variance φμ
-    (Poisson when φ = 1): a count above k is improbable at level α."""
+    (Poisson when φ = 1): a count above k is improbable at level α. Summed from the mode upward
+    with the probability there taken in logarithms, so large means (a province's thousands)
+    neither underflow nor lose the tail."""
     mean = max(mean, 1e-9)
     key = (round(mean, 3), round(dispersion, 3), alpha)
     if key in _QUANTILES:
         return _QUANTILES[key]
+    start = math.floor(mean)
     if dispersion <= 1.0 + 1e-9:
-        log_p0 = -mean
+        log_p = start * math.log(mean) - mean - math.lgamma(start + 1)
 
         def step(k: int) -> float:  # P(k+1) / P(k)
             return mean / (k + 1)
     else:
         r = mean / (dispersion - 1.0)
-        p = 1.0 / dispersion  # success probability: mean r(1−p)/p = μ
-        log_p0 = r * math.log(p)
+        q = 1.0 - 1.0 / dispersion  # failure probability: mean r·q/(1−q) = μ
+        log_p = math.lgamma(start + r) - math.lgamma(r) - math.lgamma(start + 1) + r * math.log1p(-q)
+        log_p += start * math.log(q)
 
         def step(k: int) -> float:
-            return (k + r) / (k + 1) * (1.0 - p)
+            return (k + r) / (k + 1) * q
 
-    term = math.exp(log_p0)
-    cdf = term
-    k = 0
-    limit = int(mean * 50 + 1000)
-    while cdf < 1.0 - alpha and k < limit:
-        term *= step(k)
+    sd = math.sqrt(dispersion * mean)
+    top = start + int(40 * sd) + 60
+    probs = [math.exp(log_p)]
+    for k in range(start, top):
+        probs.append(probs[-1] * step(k))
+    above = sum(probs)  # P(X ≥ start), up to the negligible mass beyond ``top``
+    k = start
+    for prob in probs:  # P(X > k) = P(X ≥ k) − P(X = k)
+        above -= prob
+        if above <= alpha:
+            break
         k += 1
-        cdf += term
     _QUANTILES[key] = k
     return k
 
@@ -173,6 +181,8 @@ def detect(
     if not has_history or not windows:
         return []
     observed = windows[-1]
+    if observed < min(params.min_count, params.new_min):  # nothing can be raised: skip the arithmetic
+        return []
     base_counts = windows[: max(0, len(windows) - 1 - params.guard_windows)][-params.baseline_windows :]
     base = baseline_of(base_counts, params)
     found: list[Finding] = []
