@@ -2,7 +2,7 @@
 
 A ``MonitoringWarning`` is one series (complaints or problems; of one unit or one region; in one
 category) whose recent window was improbably high for it (``surge``), a category new for the
-unit (``new``, 苗头) or three rising windows in a row (``rising``, 倾向). It keeps the figures it
+unit (``new``, 苗头) or three rises in a row (``rising``, 倾向). It keeps the figures it
 was raised on (observed count, expected, threshold, dispersion, the windows for the chart) so
 the page shows them as they were that night. Staff acknowledge it, record an intervention
 (干预措施) or dismiss it with a reason: ``supervision/warning_transitions.py``, compare-and-swap
@@ -25,7 +25,7 @@ class MonitoringWarning(models.Model):
     class Kind(models.TextChoices):
         SURGE = "surge", _("异常增多")
         NEW = "new", _("苗头：新出现的问题类别")
-        RISING = "rising", _("倾向：连续三个窗口上升")
+        RISING = "rising", _("倾向：连续三次上升")
 
     class Source(models.TextChoices):
         COMPLAINT = "complaint", _("投诉举报")

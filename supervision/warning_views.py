@@ -47,7 +47,7 @@ def _param_rows():
         (_("强预警水平"), f"α = {p.strong_alpha:g}"),
         (_("最少件数"), str(p.min_count)),
         (_("苗头最少件数"), str(p.new_min)),
-        (_("倾向"), _("连续 %(n)s 个窗口上升") % {"n": p.rising_windows}),
+        (_("倾向"), _("连续 %(n)s 次上升，超过上 5%% 分位数") % {"n": p.rising_windows}),
         (_("不重复预警"), _("%(n)s 天") % {"n": p.quiet_days}),
     ]
 

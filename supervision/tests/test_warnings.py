@@ -83,9 +83,11 @@ def test_a_new_category_is_a_nascent_problem():
 
 def test_three_rising_windows_are_a_trend():
     windows = [4, 5, 6, 5, 4, 6, 5] * 8
-    windows = [*windows[: N - 3], 7, 8, 10]
+    windows = [*windows[: N - 4], 6, 7, 8, 10]
     found = detect(windows, has_history=True)
     assert [f.kind for f in found] == ["rising"]
+    assert detect([*windows[:-4], 7, 6, 8, 10], has_history=True) == []  # only two rises in a row
+    assert detect([*windows[:-4], 6, 7, 8, 9], has_history=True) == []  # rising, but not unusual yet
 
 
 def test_a_past_outbreak_does_not_mask_the_next_one():
@@ -277,3 +279,17 @@ def test_strong_warnings_become_listing_candidates(series):
     assert candidates.candidate_for_key(who["county_b"], f"mw:{surge.pk}") is None
     warning_transition(actor=who["city"], warning_id=surge.pk, move="dismiss", note="已核实为同一事件")
     assert candidates.candidates_for(who["province"])["mw"]["shown"] == []
+
+
+@pytest.mark.django_db
+def test_demo_warnings_one_of_each_kind(series):
+    from supervision.seed import _seed_warnings
+
+    Unit.objects.create(name="中牟县执法大队", region_id="410122", kind=Unit.Kind.STATION)
+    _seed_warnings()
+    demo = MonitoringWarning.objects.filter(series_key__startswith="demo:")
+    assert {w.kind for w in demo} == {"surge", "new", "rising"}
+    assert {w.status for w in demo} >= {"open", "intervened", "dismissed"}
+    assert MonitoringRun.objects.filter(day=timezone.localdate() - dt.timedelta(days=1)).exists()
+    _seed_warnings()  # re-running adds nothing
+    assert MonitoringWarning.objects.filter(series_key__startswith="demo:").count() == 5
