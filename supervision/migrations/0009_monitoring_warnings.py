@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("surge", "异常增多"),
                             ("new", "苗头：新出现的问题类别"),
-                            ("rising", "倾向：连续三个窗口上升"),
+                            ("rising", "倾向：连续三次上升"),
                         ],
                         max_length=8,
                         verbose_name="预警类型",
