@@ -9,7 +9,8 @@ windowed counts, and the warning page.
   per source, unit × category and region × category, and the dictionaries built from it)
   against its baseline, the plain SQL GROUP BY (unit, category, window) of the same rows and
   windows for both sources, fetched through ``connection.cursor()``.
-- ``warnings.page``: GET /supervision/warnings/ (all statuses) as a province user after the run.
+- ``warnings.page``: GET /supervision/warnings/ (all statuses) as a province user after the run;
+  ``warnings.detail``: the warning with the largest count (chart, figures, its first 100 records).
 """
 
 from __future__ import annotations
@@ -72,6 +73,18 @@ def _page(state):
     assert response.status_code == 200, response.status_code
 
 
+def _detail_setup():
+    state = _page_setup()
+    busiest = MonitoringWarning.objects.order_by("-observed").first()
+    state["url"] = f"/supervision/warnings/{busiest.pk}/" if busiest else "/supervision/warnings/"
+    return state
+
+
+def _detail(state):
+    response = state["client"].get(state["url"])
+    assert response.status_code == 200, response.status_code
+
+
 BENCHMARKS = [
     Benchmark(
         name="warnings.nightly",
@@ -100,6 +113,14 @@ BENCHMARKS = [
         measures="GET /supervision/warnings/ as a province user after the nightly run",
         setup=_page_setup,
         run=_page,
+        goal=PAGE_GOAL,
+        repeat=40,
+    ),
+    Benchmark(
+        name="warnings.detail",
+        measures="GET one warning (the largest count: its chart, figures and first 100 records), province user",
+        setup=_detail_setup,
+        run=_detail,
         goal=PAGE_GOAL,
         repeat=40,
     ),

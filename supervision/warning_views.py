@@ -112,9 +112,9 @@ def warning_detail(request, pk):
 
 @needs(Cap.VIEW_RECORDS, model=MonitoringWarning)
 def warning_move(request, pk):
+    warning = selectors.warning_for_detail(request.user, pk)  # out of scope: 404 before 405
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    warning = selectors.warning_for_detail(request.user, pk)
     form = WarningMoveForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

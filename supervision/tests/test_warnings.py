@@ -293,3 +293,15 @@ def test_demo_warnings_one_of_each_kind(series):
     assert MonitoringRun.objects.filter(day=timezone.localdate() - dt.timedelta(days=1)).exists()
     _seed_warnings()  # re-running adds nothing
     assert MonitoringWarning.objects.filter(series_key__startswith="demo:").count() == 5
+
+
+@pytest.mark.django_db
+def test_a_get_of_the_move_route_answers_404_out_of_scope_and_405_in_scope(client, series):
+    monitoring_run(timezone.localdate())
+    who = people()
+    surge = MonitoringWarning.objects.get(unit=series["steady"], kind="surge")
+    url = reverse("supervision:warning-move", args=[surge.pk])
+    client.force_login(who["county_b"])
+    assert client.get(url).status_code == 404
+    client.force_login(who["county"])
+    assert client.get(url).status_code == 405
