@@ -9,8 +9,8 @@
   var chart = echarts.init(node);
   chart.setOption({
     tooltip: {trigger: "axis"},
-    legend: {data: [node.dataset.labelCount, node.dataset.labelThreshold, node.dataset.labelExpected]},
-    grid: {left: 8, right: 16, top: 32, bottom: 8, containLabel: true},
+    legend: {top: 0, data: [node.dataset.labelCount, node.dataset.labelThreshold, node.dataset.labelExpected]},
+    grid: {left: 8, right: 16, top: 36, bottom: 8, containLabel: true},
     xAxis: {type: "category", data: data.labels},
     yAxis: {type: "value", minInterval: 1},
     series: [
