@@ -26,6 +26,8 @@ urlpatterns = [
     path("risks/", views.risks, name="risks"),
     # monitoring warnings (监测预警, issue 18 §2); the 风险预警 tabs link here
     path("warnings/", wv.warning_list, name="warnings"),
+    path("warnings/analysis/", wv.analysis, name="warnings-analysis"),
+    path("warnings/analysis/docx/", wv.analysis_docx, name="warnings-analysis-docx"),
     path("warnings/<int:pk>/", wv.warning_detail, name="warning"),
     path("warnings/<int:pk>/move/", wv.warning_move, name="warning-move"),
     # enforcement supervision (执法监督): the pool, activities, draws, on-site records

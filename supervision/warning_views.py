@@ -140,3 +140,34 @@ def warning_move(request, pk):
             messages.success(request, _("已执行“%(label)s”。") % {"label": MOVES[data["move"]].label})
             return redirect("supervision:warning", pk=warning.pk)
     return render(request, "supervision/warnings/detail.html", _detail_context(request, warning, form), status=400)
+
+
+# --- the monthly analysis (§7) -------------------------------------------------------------------
+
+
+@needs(Cap.VIEW_RECORDS)
+def analysis(request):
+    from supervision.analysis import monthly_analysis, parse_month
+
+    month = parse_month(request.GET.get("month"))
+    data = monthly_analysis(request.user, month)
+    return render(request, "supervision/warnings/analysis.html", {"a": data, "month": f"{month:%Y-%m}"})
+
+
+@needs(Cap.VIEW_RECORDS)
+def analysis_docx(request):
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    from portal.documents.services import render as render_document
+    from supervision.analysis import monthly_analysis, parse_month
+    from supervision.documents import MonthlyAnalysis
+
+    data = monthly_analysis(request.user, parse_month(request.GET.get("month")))
+    content = render_document(MonthlyAnalysis.key, data)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, MonthlyAnalysis().file_name(data))
+    response["Cache-Control"] = "private, no-store"
+    return response

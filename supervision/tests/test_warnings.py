@@ -305,3 +305,31 @@ def test_a_get_of_the_move_route_answers_404_out_of_scope_and_405_in_scope(clien
     assert client.get(url).status_code == 404
     client.force_login(who["county"])
     assert client.get(url).status_code == 405
+
+
+@pytest.mark.django_db
+def test_monthly_analysis_page_and_docx_per_level(client, series):
+    import io
+
+    from docx import Document
+
+    monitoring_run(timezone.localdate())
+    who = people()
+    surge = MonitoringWarning.objects.get(unit=series["steady"], kind="surge")
+    warning_transition(actor=who["county"], warning_id=surge.pk, move="intervene", intervention="talk", note="约谈站长")
+    month = f"{timezone.localdate():%Y-%m}"
+    client.force_login(who["county"])
+    body = client.get(reverse("supervision:warnings-analysis"), {"month": month}).content.decode()
+    assert "金水区路政大队" in body and "西工区路政大队" not in body and "约谈站长" in body
+    response = client.get(reverse("supervision:warnings-analysis-docx"), {"month": month})
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    text = "\n".join(
+        [p.text for p in Document(io.BytesIO(response.content)).paragraphs]
+        + [c.text for t in Document(io.BytesIO(response.content)).tables for r in t.rows for c in r.cells]
+    )
+    assert "金水区路政大队" in text and "约谈站长" in text and "西工区路政大队" not in text
+    client.force_login(who["county_b"])
+    other = client.get(reverse("supervision:warnings-analysis"), {"month": month}).content.decode()
+    assert "金水区路政大队" not in other
+    # a malformed month falls back to the last full month, no error
+    assert client.get(reverse("supervision:warnings-analysis"), {"month": "13-2026x"}).status_code == 200
