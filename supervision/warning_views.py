@@ -159,12 +159,20 @@ def analysis_docx(request):
     from django.http import HttpResponse
     from django.utils.http import content_disposition_header
 
+    from portal.audit.services import audit_record
     from portal.documents.services import render as render_document
     from supervision.analysis import monthly_analysis, parse_month
     from supervision.documents import MonthlyAnalysis
 
     data = monthly_analysis(request.user, parse_month(request.GET.get("month")))
     content = render_document(MonthlyAnalysis.key, data)
+    # downloads of documents are audited (as portal.documents' download)
+    audit_record(
+        actor=request.user,
+        action="supervision.analysis_download",
+        object_type="supervision.monthlyanalysis",
+        object_id=data.pk,
+    )
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )

@@ -323,6 +323,7 @@ def test_monthly_analysis_page_and_docx_per_level(client, series):
     assert "金水区路政大队" in body and "西工区路政大队" not in body and "约谈站长" in body
     response = client.get(reverse("supervision:warnings-analysis-docx"), {"month": month})
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    assert AuditEvent.objects.filter(action="supervision.analysis_download").count() == 1
     text = "\n".join(
         [p.text for p in Document(io.BytesIO(response.content)).paragraphs]
         + [c.text for t in Document(io.BytesIO(response.content)).tables for r in t.rows for c in r.cells]
