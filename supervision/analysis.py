@@ -6,7 +6,8 @@ the interventions recorded on them.
 The complaint figures are the complaint statistics' own (``complaints.selectors.
 complaint_statistics``, the figures of the complaint statistics page: the same ``_measures``),
 for the month; channel, region and repeated items are grouped here over the same scoped
-queryset. The .docx is ``supervision.documents.MonthlyAnalysis`` through ``portal.documents``.
+queryset; problems raised from 舆情 and 媒体曝光 in the month are counted by unit (scoped).
+The .docx is ``supervision.documents.MonthlyAnalysis`` through ``portal.documents``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 from django.utils import timezone
 
+from cases.models import Problem
 from complaints.models import Channel
 from complaints.selectors import complaint_statistics, complaints_visible_to
 from portal.accounts.capabilities import Cap
@@ -38,6 +40,7 @@ class MonthlyAnalysis:
     repeated: list
     warnings_by_kind: list
     interventions: list
+    opinion_problems: list  # problems raised from 舆情 / 媒体曝光 in the month, by unit
 
     @property
     def pk(self) -> str:
@@ -103,6 +106,17 @@ def monthly_analysis(user, month: dt.date) -> MonthlyAnalysis:
         .select_related("unit", "region", "category")
         .order_by("-window_end", "-id")[:50]
     )
+    opinion = (
+        Problem.objects.visible_to(user, Cap.VIEW_RECORDS)
+        .filter(
+            source__in=[Problem.Source.PUBLIC_OPINION, Problem.Source.MEDIA],
+            created_at__gte=dt.datetime.combine(month, dt.time.min, tz),
+            created_at__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tz),
+        )
+        .values("unit__name", "unit__region__name")
+        .annotate(total=Count("id"))
+        .order_by("-total", "unit__name")[:TOP]
+    )
     return MonthlyAnalysis(
         month=month,
         region_code=user.region_id,
@@ -115,4 +129,5 @@ def monthly_analysis(user, month: dt.date) -> MonthlyAnalysis:
         repeated=repeated,
         warnings_by_kind=by_kind,
         interventions=interventions,
+        opinion_problems=list(opinion),
     )

@@ -202,6 +202,11 @@ class MonthlyAnalysis(DocumentType):
             [_("受理编号"), _("标题"), _("重复次数")],
             [[r["duplicate_of__tracking_number"], r["duplicate_of__subject"], r["n"]] for r in analysis.repeated],
         )
+        writer.heading(_("负面舆情问题（按责任单位）"), level=2)
+        writer.table(
+            [_("单位"), _("区划"), _("件数")],
+            [[r["unit__name"], r["unit__region__name"], r["total"]] for r in analysis.opinion_problems],
+        )
         writer.heading(_("监测预警及干预措施"), level=2)
         writer.table(
             [_("预警类型"), _("状态"), _("件数")],

@@ -317,10 +317,15 @@ def test_monthly_analysis_page_and_docx_per_level(client, series):
     who = people()
     surge = MonitoringWarning.objects.get(unit=series["steady"], kind="surge")
     warning_transition(actor=who["county"], warning_id=surge.pk, move="intervene", intervention="talk", note="约谈站长")
+    from supervision.tests.test_services import make_problem
+
+    make_problem("410105")  # a 舆情 problem of 410105 执法大队, this month
+    make_problem("410303")
     month = f"{timezone.localdate():%Y-%m}"
     client.force_login(who["county"])
     body = client.get(reverse("supervision:warnings-analysis"), {"month": month}).content.decode()
     assert "金水区路政大队" in body and "西工区路政大队" not in body and "约谈站长" in body
+    assert "410105 执法大队" in body and "410303 执法大队" not in body
     response = client.get(reverse("supervision:warnings-analysis-docx"), {"month": month})
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
     assert AuditEvent.objects.filter(action="supervision.analysis_download").count() == 1
