@@ -8,7 +8,9 @@ Four rules, each one GROUP BY over the reader's scope (``visible_to``), never a 
   severity, still open, by responsible unit;
 - ``od`` rectifications overdue past the province escalation step (the alert ledger's
   ``province`` step of ``RECTIFICATION_STEPS``), by responsible unit;
-- ``esc`` repeated 提级 (escalated) complaints against one unit in the window.
+- ``esc`` repeated 提级 (escalated) complaints against one unit in the window;
+- ``mw`` strong monitoring warnings (监测预警, ``supervision/warnings.py``) of a unit, still
+  open or acknowledged: the key names the warning, its records are the warning's window.
 
 A candidate's key names its group (``hf:<unit>:<category>``, ``pb:<unit>``, ...). Its count is
 the length of the list it links to (``candidate_records``: the same filter, row by row). A
@@ -46,6 +48,7 @@ RULE_LABELS = {
     "pb": _("负面舆情或严重问题"),
     "od": _("整改逾期超过省级督办节点"),
     "esc": _("多次提级办理的投诉"),
+    "mw": _("监测强预警"),
 }
 
 
@@ -165,7 +168,32 @@ def _problems_base(user, rule: str) -> QuerySet[Problem]:
     return qs.filter(deadline__lte=province_escalation_threshold())
 
 
+def _warning(user, key: str):
+    from supervision.warning_models import MonitoringWarning
+
+    parsed = _parse(key)
+    if parsed is None or parsed[0] != "mw":
+        return None
+    return (
+        MonitoringWarning.objects.visible_to(user, Cap.VIEW_RECORDS)
+        .select_related("region")
+        .filter(pk=parsed[1][0], strong=True, unit__isnull=False)
+        .first()
+    )
+
+
+def _warning_records(user, key: str, source: str):
+    from supervision.warning_selectors import warning_records
+
+    warning = _warning(user, key)
+    if warning is None or warning.source != source:
+        return None
+    return warning_records(user, warning)
+
+
 def _complaint_records(user, rule, key, cfg) -> QuerySet[Complaint] | None:
+    if rule == "mw":
+        return _warning_records(user, key, "complaint")
     parsed = _parse(key)
     if parsed is None or parsed[0] not in ("hf", "esc"):
         return None
@@ -176,6 +204,8 @@ def _complaint_records(user, rule, key, cfg) -> QuerySet[Complaint] | None:
 
 
 def _problem_records(user, rule, key) -> QuerySet[Problem] | None:
+    if rule == "mw":
+        return _warning_records(user, key, "problem")
     parsed = _parse(key)
     if parsed is None or parsed[0] not in ("pb", "od"):
         return None
@@ -210,7 +240,21 @@ def _groups(user, cfg: CandidateSettings) -> list[tuple[str, str, int, int, int 
     for rule in ("pb", "od"):
         rows = _problems_base(user, rule).values("unit_id").annotate(n=Count("id")).order_by("-n", "unit_id")
         out += [(rule, f"{rule}:{r['unit_id']}", r["n"], r["unit_id"], None) for r in rows]
+    out += _warning_groups(user)
     return out
+
+
+def _warning_groups(user) -> list[tuple[str, str, int, int, int | None]]:
+    """Strong monitoring warnings of a unit not yet handled (open or acknowledged): one query."""
+    from supervision.warning_models import MonitoringWarning
+
+    rows = (
+        MonitoringWarning.objects.visible_to(user, Cap.VIEW_RECORDS)
+        .filter(strong=True, unit__isnull=False, status__in=["open", "acknowledged"])
+        .order_by("-observed", "-id")
+        .values_list("pk", "observed", "unit_id", "category_id")
+    )
+    return [("mw", f"mw:{pk}", observed, unit_id, category_id) for pk, observed, unit_id, category_id in rows]
 
 
 def candidates_for(user, cfg: CandidateSettings | None = None) -> dict[str, dict]:
@@ -283,14 +327,20 @@ def candidate_for_key(user, key: str, cfg: CandidateSettings | None = None) -> C
         return None
     cfg = cfg or CandidateSettings.defaults()
     rule, ids = parsed
-    if rule in ("hf", "esc"):
+    if rule == "mw":
+        warning = _warning(user, key)
+        if warning is None:
+            return None
+        ids = [warning.unit_id, warning.category_id]
+        count = warning.observed
+    elif rule in ("hf", "esc"):
         count = _complaint_records(user, rule, key, cfg).count()
     else:
         count = _problem_records(user, rule, key).count()
     unit = Unit.objects.visible_to(user, None).select_related("region").filter(pk=ids[0]).first()
     if unit is None:
         return None
-    category = Category.objects.filter(pk=ids[1]).first() if rule == "hf" else None
+    category = Category.objects.filter(pk=ids[1]).first() if rule in ("hf", "mw") and ids[1] else None
     return Candidate(
         rule=rule,
         key=key,

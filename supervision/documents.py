@@ -139,3 +139,89 @@ class ReferralLetter(_ItemDocument):
 
 
 ITEM_DOCUMENTS = {cls.key: cls.label for cls in (ListingNotice, SupervisionLetter, ReminderNotice, ReferralLetter)}
+
+
+@register
+class MonthlyAnalysis(DocumentType):
+    """The monthly complaint and public-opinion analysis of one level (``supervision.analysis``):
+    not numbered, written on request for the reader's subtree."""
+
+    key = "supervision.monthly_analysis"
+    label = gettext_lazy("投诉举报和负面舆情月度分析")
+    placeholders = {"period": gettext_lazy("统计月份"), "region": gettext_lazy("所属区划")}
+
+    def region_code(self, analysis) -> str:
+        return analysis.region_code
+
+    def object_type(self, analysis) -> str:
+        return "supervision.monthlyanalysis"
+
+    def context(self, analysis) -> dict:
+        return {
+            "title": f"{analysis.region_name}{analysis.label}{self.label}",
+            "period": analysis.label,
+            "region": analysis.region_name,
+        }
+
+    def file_name(self, analysis, number: str = "") -> str:
+        return f"{analysis.month:%Y-%m}-{analysis.region_code}-{self.label}.docx"
+
+    def build(self, writer, analysis, **options) -> None:
+        t = analysis.totals
+        writer.heading(f"{analysis.region_name}{analysis.label}{self.label}", level=0)
+        writer.paragraph(
+            _(
+                "本月共受理 %(total)s 件，其中投诉举报 %(complaints)s 件；办结 %(closed)s 件，按期办结率 %(rate)s；"
+                "逾期未办结 %(overdue)s 件；提级办理 %(escalated)s 件。"
+            )
+            % {
+                "total": t.get("total") or 0,
+                "complaints": t.get("complaints") or 0,
+                "closed": t.get("closed") or 0,
+                "rate": analysis.on_time_rate,
+                "overdue": t.get("overdue") or 0,
+                "escalated": t.get("escalated") or 0,
+            }
+        )
+        writer.heading(_("按渠道"), level=2)
+        writer.table([_("渠道"), _("件数")], [[r["name"], r["total"]] for r in analysis.by_channel])
+        writer.heading(_("按问题类别"), level=2)
+        writer.table(
+            [_("问题类别"), _("件数"), _("按期办结")],
+            [[r["category__name"] or _("未分类"), r["total"], r["closed_on_time"]] for r in analysis.by_category],
+        )
+        writer.heading(_("按被投诉单位"), level=2)
+        writer.table(
+            [_("单位"), _("区划"), _("件数")],
+            [[r["unit__name"], r["unit__region__name"], r["total"]] for r in analysis.by_unit],
+        )
+        writer.heading(_("按承办区划"), level=2)
+        writer.table([_("区划"), _("件数")], [[r["handling_region__name"], r["total"]] for r in analysis.by_region])
+        writer.heading(_("重复投诉最多的事项"), level=2)
+        writer.table(
+            [_("受理编号"), _("标题"), _("重复次数")],
+            [[r["duplicate_of__tracking_number"], r["duplicate_of__subject"], r["n"]] for r in analysis.repeated],
+        )
+        writer.heading(_("负面舆情问题（按责任单位）"), level=2)
+        writer.table(
+            [_("单位"), _("区划"), _("件数")],
+            [[r["unit__name"], r["unit__region__name"], r["total"]] for r in analysis.opinion_problems],
+        )
+        writer.heading(_("监测预警及干预措施"), level=2)
+        writer.table(
+            [_("预警类型"), _("状态"), _("件数")],
+            [[r["name"], r["status"], r["n"]] for r in analysis.warnings_by_kind],
+        )
+        writer.table(
+            [_("单位或区划"), _("问题类别"), _("干预措施"), _("处理说明")],
+            [
+                [
+                    w.unit.name if w.unit_id else w.region.name,
+                    w.category.name if w.category_id else _("未分类"),
+                    w.get_intervention_display(),
+                    w.note,
+                ]
+                for w in analysis.interventions
+            ],
+            empty=_("本月没有记录干预措施的预警。"),
+        )

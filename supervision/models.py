@@ -407,3 +407,4 @@ from supervision.risk_models import (  # noqa: E402,F401 - risks (风险预警):
     RiskMeasure,
     RiskReview,
 )
+from supervision.warning_models import MonitoringRun, MonitoringWarning  # noqa: E402,F401 - 监测预警 (issue 18 §2)

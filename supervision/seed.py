@@ -38,6 +38,7 @@ def seed(ctx: SeedContext) -> None:
         _seed_large(ctx)
         return
     seed_supervision_activities(ctx)
+    _seed_warnings()
     if SupervisionItem.objects.filter(candidate_key__startswith="demo:").exists():
         return
     users = {
@@ -354,3 +355,80 @@ def _figures(user, code: str) -> dict:
     rows = units_with_most_problems(user, limit=1, units=[unit.pk])
     row = rows[0] if rows else {"open": 0, "complaints": 0, "overdue": 0, "score": 0}
     return {k: row[k] for k in ("open", "complaints", "overdue", "score")}
+
+
+def _seed_warnings() -> None:
+    """Demo monitoring warnings (issue 18 §2): last night's run over the demo data, plus one
+    warning of each kind on 金水区 and 中牟县 units (a strong surge that is a listing candidate, a
+    new category, a rising trend, one intervened with a 约谈, one dismissed with its reason)."""
+    from cases.models import Category
+    from portal.regions.models import Unit
+    from supervision.models import MonitoringRun, MonitoringWarning
+    from supervision.warnings import PARAMS, monitoring_run
+
+    if MonitoringWarning.objects.filter(series_key__startswith="demo:").exists():
+        return
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    if not MonitoringRun.objects.filter(day=yesterday).exists():
+        monitoring_run(yesterday)
+    units = {code: Unit.objects.filter(region_id=code).order_by("pk").first() for code in ("410105", "410122")}
+    categories = list(Category.objects.filter(parent__isnull=False).order_by("pk")[:3])
+    if not all(units.values()) or len(categories) < 3:
+        return
+    shenting = User.objects.filter(username="shengting").first()
+    steady = [3, 4, 2, 5, 3, 4, 3, 2, 4, 3, 5, 4] * 4
+    rows = [
+        ("surge", units["410105"], categories[0], [*steady, 4, 3, 19], 19, 3.5, 11, True, "open", "", ""),
+        ("new", units["410105"], categories[1], [0] * 50 + [0, 0, 4], 4, 0.0, 2, False, "open", "", ""),
+        ("rising", units["410122"], categories[0], [*steady, 4, 5, 7, 9], 9, 3.5, 7, False, "acknowledged", "", ""),
+        (
+            "surge",
+            units["410122"],
+            categories[2],
+            [*steady, 3, 4, 14],
+            14,
+            3.5,
+            11,
+            False,
+            "intervened",
+            "talk",
+            "已约谈中牟县执法大队主要负责人，要求一周内报送整改情况。",
+        ),
+        (
+            "rising",
+            units["410105"],
+            categories[2],
+            [*steady, 5, 6, 8],
+            8,
+            3.5,
+            5,
+            False,
+            "dismissed",
+            "",
+            "经核查为同一路段施工引发的集中咨询，已答复，非执法问题。",
+        ),
+    ]
+    for i, (kind, unit, category, windows, observed, expected, threshold, strong, status, measure, note) in enumerate(
+        rows
+    ):
+        MonitoringWarning.objects.create(
+            kind=kind,
+            source=MonitoringWarning.Source.COMPLAINT,
+            unit=unit,
+            region_id=unit.region_id,
+            category=category,
+            series_key=f"demo:{i}",
+            window_end=yesterday,
+            window_days=PARAMS.window_days,
+            observed=observed,
+            expected=expected,
+            threshold=threshold,
+            dispersion=1.0,
+            strong=strong,
+            windows=windows,
+            status=status,
+            intervention=measure,
+            note=note,
+            handled_by=shenting if status != "open" else None,
+            handled_at=timezone.now() if status != "open" else None,
+        )

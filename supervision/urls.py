@@ -3,6 +3,7 @@ from django.urls import path
 from supervision import activity_views as av
 from supervision import risk_views as rv
 from supervision import views
+from supervision import warning_views as wv
 
 app_name = "supervision"
 
@@ -32,6 +33,12 @@ urlpatterns = [
     path("risks/incidents/", rv.incident_list, name="incidents"),
     path("risks/incidents/new/", rv.incident_new, name="incident-new"),
     path("risks/incidents/<int:pk>/", rv.incident_detail, name="incident"),
+    # monitoring warnings (监测预警, issue 18 §2); the 风险预警 tabs link here
+    path("warnings/", wv.warning_list, name="warnings"),
+    path("warnings/analysis/", wv.analysis, name="warnings-analysis"),
+    path("warnings/analysis/docx/", wv.analysis_docx, name="warnings-analysis-docx"),
+    path("warnings/<int:pk>/", wv.warning_detail, name="warning"),
+    path("warnings/<int:pk>/move/", wv.warning_move, name="warning-move"),
     # enforcement supervision (执法监督): the pool, activities, draws, on-site records
     path("pool/", av.pool, name="pool"),
     path("pool/<int:pk>/", av.inspector_detail, name="inspector"),

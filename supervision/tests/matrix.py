@@ -118,10 +118,37 @@ def _inspector(code: str):
     return Inspector.objects.create(code=f"JDM{code}", name=marker(code), pool_region_id=code, home_region_id=code)
 
 
-def _factories():
-    from supervision.models import Activity, ActivityTarget, Finding, Inspector
+def _warning(code: str):
+    """A monitoring warning on a unit of ``code`` (the list shows the unit's name)."""
+    from portal.regions.models import Unit
+    from supervision.models import MonitoringWarning
 
-    return {Activity: _activity, ActivityTarget: _target, Finding: _finding, Inspector: _inspector}
+    unit = Unit.objects.create(name=f"{marker(code)} 预警单位", kind=Unit.Kind.STATION, region_id=code)
+    return MonitoringWarning.objects.create(
+        kind=MonitoringWarning.Kind.SURGE,
+        source=MonitoringWarning.Source.COMPLAINT,
+        unit=unit,
+        region_id=code,
+        series_key=f"c:u:{unit.pk}:0",
+        window_end=timezone.localdate(),
+        window_days=7,
+        observed=20,
+        expected=5.0,
+        threshold=13,
+        windows=[5, 4, 6, 20],
+    )
+
+
+def _factories():
+    from supervision.models import Activity, ActivityTarget, Finding, Inspector, MonitoringWarning
+
+    return {
+        Activity: _activity,
+        ActivityTarget: _target,
+        Finding: _finding,
+        Inspector: _inspector,
+        MonitoringWarning: _warning,
+    }
 
 
 def _risk_item(code: str):
