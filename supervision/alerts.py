@@ -249,6 +249,7 @@ class SupervisionQuarterSource(AlertSource):
     """Organisers without a cross-region activity held this quarter, near the quarter's end."""
 
     name = "sup_quarter"
+    reminder = True  # owed for the activity that has not been held
     steps_setting = "SUPERVISION_QUARTER_STEPS"
     # Organisers: the province and the prefecture-level cities (济源 included), as a draw's
     # ``_organiser_region`` allows.

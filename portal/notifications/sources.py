@@ -103,6 +103,10 @@ class AlertSource:
     # ``owed_sql_at(now=...)`` instead of ``owed_sql`` and is swept round the clock every
     # minute by ``alerts_sweep(minutes=True)`` (schedule.py), as well as by the day sweep.
     minute_precision: bool = False
+    # A reminder owes alerts for what has not happened (every organiser without its quarter's
+    # activity), not for records: any world with organisers owes them. The ledger's own tests,
+    # which count the alerts of the records they make, switch reminders off.
+    reminder: bool = False
 
     def available(self) -> bool:
         return True

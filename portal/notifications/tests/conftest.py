@@ -28,6 +28,19 @@ def _isolated_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _records_only(request, monkeypatch):
+    """The ledger's tests count the alerts of the records they make: reminder sources (alerts
+    for what has not happened, ``AlertSource.reminder``) are off unless a test is marked
+    ``reminders``."""
+    from portal.notifications.sources import all_sources
+
+    if request.node.get_closest_marker("reminders") is None:
+        for source in all_sources():
+            if source.reminder:
+                monkeypatch.setattr(type(source), "available", lambda self: False)
+
+
 @pytest.fixture
 def unit(db):
     from portal.regions.models import Unit
