@@ -59,6 +59,10 @@ class PageWatch:
         # A download (Content-Disposition: attachment) ends its navigation as "aborted".
         if "/cases/evidence/" in request.url and request.failure == "net::ERR_ABORTED":
             return
+        # The favicon is fetched in the background; a click that navigates first cancels it.
+        # Its absence would show as a 404 response, which ``response`` still reports.
+        if request.url.endswith("/favicon.svg") and request.failure == "net::ERR_ABORTED":
+            return
         self.problems.append(f"failed: {request.url} {request.failure}")
 
     def response(self, response) -> None:
