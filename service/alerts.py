@@ -15,7 +15,16 @@ from portal.notifications import conf
 from portal.notifications.sources import AlertSource, Rendered, audience_values, register
 
 conf.register_defaults(
-    {"SERVICE_STATION_DAY_STEPS": [{"step": "month_end", "offset": -3, "kind": "station_days", "audience": ["chain"]}]},
+    {
+        "SERVICE_STATION_DAY_STEPS": [
+            {"step": "month_end", "offset": -3, "kind": "station_days", "audience": ["chain"]}
+        ],
+        # Decisions of joint meetings and consultations (§12), against their deadline.
+        "SERVICE_DECISION_STEPS": [
+            {"step": "before2", "offset": -2, "kind": "reminder", "audience": ["chain"]},
+            {"step": "overdue", "offset": 1, "kind": "overdue", "audience": ["chain"]},
+        ],
+    },
     kinds=["station_days"],
 )
 
@@ -124,5 +133,72 @@ class StationDaySource(AlertSource):
                 sms=_("【河南交通执法监督】") + title,
                 link=reverse("service:station-days"),
                 level="warning",
+            )
+        return out
+
+
+@register
+class DecisionDeadlineSource(AlertSource):
+    """Open decisions of joint meetings and consultations: two working days before the
+    deadline and on the first working day after it, to the staff of the meeting's region."""
+
+    name = "svc_decision"
+    steps_setting = "SERVICE_DECISION_STEPS"
+
+    def owed_sql(self, *, today, thresholds, codes):
+        steps = self.steps()
+        if not steps:
+            return None
+        cases, params = [], []
+        for step in steps:  # latest first: the first threshold a deadline is under wins
+            cases.append("WHEN d.deadline <= %s THEN %s")
+            params += [thresholds[step.step], codes[step.kind, step.step]]
+        earliest = max(thresholds[s.step] for s in steps)
+        sql = f"""
+            SELECT d.id AS subject_id, (CASE {" ".join(cases)} END)::smallint AS step_id,
+                   0 AS version, d.deadline AS due_on
+              FROM service_decision d
+             WHERE d.status = 'open' AND d.deadline <= %s
+        """  # noqa: S608 - fixed fragments and placeholders; values are parameters
+        return sql, [*params, earliest]
+
+    def recipients_sql(self):
+        values, params = audience_values(self.steps())
+        sql = f"""
+            SELECT c.id AS alert_id, u.id AS user_id
+              FROM claimed c
+              JOIN service_decision d ON d.id = c.subject_id
+              JOIN service_meeting m ON m.id = d.meeting_id
+              JOIN (VALUES {values}) AS aud(step, chain, city, province, level_above) ON aud.step = c.step
+              JOIN accounts_user u ON aud.chain AND u.is_active AND u.region_id = m.region_id
+                   AND u.roles && %s::varchar[]
+             WHERE c.source = %s
+        """  # noqa: S608 - fixed fragments and placeholders; values are parameters
+        return sql, [*params, STAFF_ROLES, self.name]
+
+    def render(self, alerts, *, today):
+        from django.urls import reverse
+
+        from service.models import Decision
+
+        decisions = {
+            d.pk: d for d in Decision.objects.filter(pk__in={a.subject_id for a in alerts}).select_related("meeting")
+        }
+        out = {}
+        for alert in alerts:
+            decision = decisions.get(alert.subject_id)
+            if decision is None or decision.status != Decision.Status.OPEN:
+                out[alert.pk] = None
+                continue
+            values = {"text": decision.text[:60], "who": decision.responsible, "d": decision.deadline.isoformat()}
+            overdue = decision.deadline < today
+            title = (_("会议议定事项已逾期：%(text)s") if overdue else _("会议议定事项即将到期：%(text)s")) % values
+            body = _("%(who)s 负责落实的议定事项“%(text)s”完成期限为 %(d)s。请及时落实并登记落实情况。") % values
+            out[alert.pk] = Rendered(
+                title=title,
+                body=body,
+                sms=_("【河南交通执法监督】") + title,
+                link=reverse("service:meeting", kwargs={"pk": decision.meeting_id}),
+                level="danger" if overdue else "warning",
             )
         return out

@@ -11,7 +11,7 @@ from portal.accounts.capabilities import Cap
 from portal.accounts.models import User
 from portal.accounts.scoping import subtree_q
 from portal.regions.models import Region, Unit
-from service.models import Enterprise, LeaderContact, ServiceRecord, Visit
+from service.models import Enterprise, LeaderContact, Meeting, ServiceRecord, Visit
 
 
 def _regions(user):
@@ -156,3 +156,28 @@ class ContactLookupForm(forms.Form):
         max_length=128,
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "organization"}),
     )
+
+
+class MeetingForm(PortalForm):
+    id_prefix = "mtg"
+    kind = forms.ChoiceField(label=_("类别"), choices=Meeting.Kind.choices)
+    subject = forms.CharField(label=_("议题"), max_length=200)
+    held_on = forms.DateField(label=_("会议日期"), widget=DateInput())
+    departments = forms.CharField(label=_("参加部门"), max_length=300)
+    region = forms.ModelChoiceField(label=_("所属区划"), queryset=Region.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = _regions(user)
+
+
+class DecisionForm(PortalForm):
+    id_prefix = "dec"
+    text = forms.CharField(label=_("议定事项"), max_length=500)
+    responsible = forms.CharField(label=_("责任部门"), max_length=100)
+    deadline = forms.DateField(label=_("完成期限"), widget=DateInput())
+
+
+class DecisionDoneForm(PortalForm):
+    id_prefix = "done"
+    note = forms.CharField(label=_("落实情况"), max_length=500)

@@ -332,3 +332,61 @@ class RecordPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class Meeting(models.Model):
+    """A joint meeting or consultation (联席会议、业务会商, policy §12): its decisions are tracked
+    to done against a deadline, with alerts through the ledger (``service/alerts.py``)."""
+
+    class Kind(models.TextChoices):
+        JOINT = "joint", _("联席会议")
+        CONSULTATION = "consult", _("业务会商")
+
+    kind = models.CharField(_("类别"), max_length=8, choices=Kind.choices)
+    subject = models.CharField(_("议题"), max_length=200)
+    held_on = models.DateField(_("会议日期"))
+    departments = models.CharField(_("参加部门"), max_length=300)
+    region = models.ForeignKey("regions.Region", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("联席会议/业务会商")
+        verbose_name_plural = _("联席会议/业务会商")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Decision(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("落实中")
+        DONE = "done", _("已落实")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
+    text = models.CharField(_("议定事项"), max_length=500)
+    responsible = models.CharField(_("责任部门"), max_length=100)
+    deadline = models.DateField(_("完成期限"))
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    done_note = models.CharField(_("落实情况"), max_length=500, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_region_field = "meeting__region"
+
+    class Meta:
+        verbose_name = _("议定事项")
+        verbose_name_plural = _("议定事项")
+        ordering = ["deadline", "id"]
+        indexes = [
+            models.Index(fields=["deadline"], condition=Q(status="open"), name="service_decision_open_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(status="done") | ~Q(done_note=""), name="service_decision_done_note"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:40]

@@ -20,8 +20,10 @@ from portal.regions.models import Region, Unit
 from service import creditcode
 from service.models import (
     Assignment,
+    Decision,
     Enterprise,
     LeaderContact,
+    Meeting,
     RecordPhoto,
     ServiceRecord,
     StationDay,
@@ -356,3 +358,70 @@ def record_add(
             actor=actor, action="service.record_add", obj=record, changes={"kind": kind, "photos": len(checked)}
         )
     return record
+
+
+# --- joint meetings and consultations (§12) ------------------------------------------------------
+
+
+def meeting_record(
+    *, actor, kind: str, subject: str, held_on: dt.date, departments: str, region, decisions=()
+) -> Meeting:
+    """A meeting with its decisions, each ``(text, responsible, deadline)``."""
+    _require_edit(actor)
+    region_code = region if isinstance(region, str) else region.code
+    ensure_writable(actor, region=region_code)
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": _("会议日期不能晚于今天：会议召开后再登记。")})
+    for number, (text, responsible, deadline) in enumerate(decisions, start=1):
+        if not text.strip() or not responsible.strip() or deadline is None:
+            raise ValidationError(
+                {"decisions": _("第 %(n)s 项议定事项须填写事项、责任部门和完成期限。") % {"n": number}}
+            )
+        if deadline < held_on:
+            raise ValidationError({"decisions": _("第 %(n)s 项议定事项的完成期限早于会议日期。") % {"n": number}})
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            kind=kind,
+            subject=subject.strip(),
+            held_on=held_on,
+            departments=departments.strip(),
+            region_id=region_code,
+            created_by=actor,
+        )
+        Decision.objects.bulk_create(
+            [
+                Decision(meeting=meeting, text=text.strip(), responsible=responsible.strip(), deadline=deadline)
+                for text, responsible, deadline in decisions
+            ]
+        )
+        audit_record(actor=actor, action="service.meeting_record", obj=meeting, changes={"decisions": len(decisions)})
+    return meeting
+
+
+def decision_add(*, actor, meeting: Meeting, text: str, responsible: str, deadline: dt.date) -> Decision:
+    _require_edit(actor)
+    ensure_writable(actor, region=meeting.region_id)
+    if deadline < meeting.held_on:
+        raise ValidationError({"deadline": _("完成期限不能早于会议日期。")})
+    with transaction.atomic():
+        decision = Decision.objects.create(
+            meeting=meeting, text=text.strip(), responsible=responsible.strip(), deadline=deadline
+        )
+        audit_record(actor=actor, action="service.decision_add", obj=decision, changes={"deadline": deadline})
+    return decision
+
+
+def decision_done(*, actor, decision: Decision, note: str) -> Decision:
+    _require_edit(actor)
+    ensure_writable(actor, region=decision.meeting.region_id)
+    if not note.strip():
+        raise ValidationError({"note": _("请填写落实情况。")})
+    with transaction.atomic():
+        moved = Decision.objects.filter(pk=decision.pk, status=Decision.Status.OPEN).update(
+            status=Decision.Status.DONE, done_note=note.strip()[:500], done_at=timezone.now()
+        )
+        if not moved:
+            raise ValidationError(_("该事项已落实，请刷新页面查看。"))
+        audit_record(actor=actor, action="service.decision_done", obj=decision, changes={"note": note.strip()[:100]})
+    decision.refresh_from_db()
+    return decision

@@ -19,5 +19,8 @@ urlpatterns = [
     path("records/", views.record_list, name="records"),
     path("records/<int:pk>/", views.record_detail, name="record"),
     path("photos/<int:pk>/", views.photo_download, name="photo"),
+    path("meetings/", views.meeting_list, name="meetings"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="meeting"),
+    path("decisions/<int:pk>/done/", views.decision_done, name="decision-done"),
     path("coverage/", views.coverage, name="coverage"),
 ]

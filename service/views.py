@@ -10,6 +10,7 @@ import tempfile
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,18 +28,23 @@ from service import imports, selectors, services
 from service.forms import (
     AssignmentForm,
     ContactLookupForm,
+    DecisionDoneForm,
+    DecisionForm,
     EnterpriseForm,
     ImportForm,
     IssueCloseForm,
     LeaderForm,
+    MeetingForm,
     RecordForm,
     StationDayForm,
     VisitForm,
 )
 from service.models import (
     Assignment,
+    Decision,
     Enterprise,
     LeaderContact,
+    Meeting,
     RecordPhoto,
     ServiceRecord,
     StationDay,
@@ -429,6 +435,90 @@ def coverage(request):
 
     rows = coverage_rows(request.user)
     return render(request, "service/coverage.html", {"rows": rows, "kinds": ServiceRecord.Kind})
+
+
+# --- joint meetings and consultations (§12) ------------------------------------------------------
+
+
+@needs(Cap.VIEW_RECORDS, model=Meeting)
+def meeting_list(request):
+    form = MeetingForm(request.POST or None, user=request.user)
+    status = 200
+    if request.method == "POST":
+        if not _can_edit(request.user):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                meeting = services.meeting_record(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("已登记会议，请添加议定事项。"))
+                return redirect("service:meeting", pk=meeting.pk)
+        status = 400
+    queryset = (
+        Meeting.objects.visible_to(request.user, Cap.VIEW_RECORDS)
+        .select_related("region")
+        .annotate(
+            n_open=Count("decisions", filter=Q(decisions__status=Decision.Status.OPEN)),
+            n_all=Count("decisions"),
+        )
+        .order_by("-held_on", "-id")
+    )
+    return render(
+        request,
+        "service/meetings.html",
+        {"page": _page(request, queryset), "form": form, "can_edit": _can_edit(request.user)},
+        status=status,
+    )
+
+
+@needs(Cap.VIEW_RECORDS, model=Meeting)
+def meeting_detail(request, pk):
+    meeting = get_visible_or_404(Meeting.objects.select_related("region"), request.user, pk=pk)
+    form = DecisionForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not _can_edit(request.user):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.decision_add(actor=request.user, meeting=meeting, **data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("已添加议定事项。"))
+                return redirect("service:meeting", pk=meeting.pk)
+        status = 400
+    return render(
+        request,
+        "service/meeting.html",
+        {
+            "meeting": meeting,
+            "decisions": meeting.decisions.all(),
+            "today": timezone.localdate(),
+            "form": form,
+            "done_form": DecisionDoneForm(),
+            "can_edit": _can_edit(request.user),
+        },
+        status=status,
+    )
+
+
+@needs(Cap.EDIT_RECORDS, model=Decision)
+def decision_done(request, pk):
+    decision = get_visible_or_404(Decision.objects.select_related("meeting"), request.user, Cap.EDIT_RECORDS, pk=pk)
+    if refused := _post_only(request):
+        return refused
+    try:
+        services.decision_done(actor=request.user, decision=decision, note=request.POST.get("note") or "")
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("已登记落实情况。"))
+    return redirect("service:meeting", pk=decision.meeting_id)
 
 
 # --- the public site (no login, no personal data) ------------------------------------------------

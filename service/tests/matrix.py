@@ -10,6 +10,8 @@ from django.core.files.base import ContentFile
 from service.creditcode import check_character
 from service.models import (
     Assignment,
+    Decision,
+    Meeting,
     Enterprise,
     LeaderContact,
     RecordPhoto,
@@ -130,7 +132,26 @@ def _photo(code: str) -> RecordPhoto:
     return photo
 
 
+def _meeting(code: str) -> Meeting:
+    return Meeting.objects.create(
+        kind=Meeting.Kind.JOINT,
+        subject=marker(code),
+        held_on=dt.date(2001, 5, 1),
+        departments="公安交警、交通运输",
+        region_id=code,
+        created_by=_leader(code),
+    )
+
+
+def _decision(code: str) -> Decision:
+    return Decision.objects.create(
+        meeting=_meeting(code), text=marker(code), responsible="执法支队", deadline=dt.date(2001, 6, 1)
+    )
+
+
 FACTORIES = {
+    Meeting: _meeting,
+    Decision: _decision,
     Enterprise: _enterprise,
     LeaderContact: _contact,
     Assignment: _assignment,
