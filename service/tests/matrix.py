@@ -11,9 +11,9 @@ from service.creditcode import check_character
 from service.models import (
     Assignment,
     Decision,
-    Meeting,
     Enterprise,
     LeaderContact,
+    Meeting,
     RecordPhoto,
     ServiceRecord,
     StationDay,
