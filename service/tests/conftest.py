@@ -49,3 +49,12 @@ def world(people):
     services.assignment_add(actor=county, leader=people["leader"], enterprise=enterprise)
     services.assignment_add(actor=county, leader=people["leader"], station=station)
     return {**people, "station": station, "enterprise": enterprise}
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Messages are asserted in Chinese, whatever language an earlier test left active."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        yield
