@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.enforcement import checks
+from cases.enforcement.clues import clues_check
 from cases.enforcement.models import MAX_BATCH, EnforcementCase, ViolationItem
 from cases.enforcement.tally import tally_apply, tally_key
 from portal.audit.services import audit_record
@@ -239,6 +240,8 @@ def _store(*, actor, unit: Unit, valid: dict[str, tuple[int, dict]], results: li
         for row in writes:  # the columns of VERSION_COLUMNS: unit, region, item, penalty, mode, soft
             deltas[tally_key(row[6], row[7], row[10], row[15], row[12], row[16])] += 1
         tally_apply(deltas)
+        # the problem clues of the stored versions (issue 19): set-based, in the same transaction
+        clues_check(keys=[*created.values(), *(u[0] for u in updated)], kind="upload")
     counts = outcome_counts(results)
     audit_record(
         actor=actor,
