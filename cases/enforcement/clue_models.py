@@ -112,6 +112,10 @@ class ExemptionItem(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.effective_from}–{self.effective_to or ''})"
 
+    def condition_labels(self) -> list[str]:
+        labels = dict(Condition.choices)
+        return [str(labels.get(c, c)) for c in self.conditions]
+
     def in_force_on(self, day) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
 

@@ -161,7 +161,7 @@ def clue_rule_update(*, actor, rule: ClueRule, enabled: bool, params: dict) -> C
     return rule
 
 
-def _may_handle(actor, clue: Clue) -> bool:
+def clue_may_handle(actor, clue: Clue) -> bool:
     """A city or the province (Cap.VERIFY; a county's staff never decide on clues about themselves)."""
     if not has_cap(actor, Cap.VERIFY) or actor.region_id is None:
         return False
@@ -192,7 +192,7 @@ def clue_accept(
     clue = get_visible_or_404(
         Clue.objects.select_related("rule", "unit", "region", "problem"), actor, Cap.VIEW_RECORDS, pk=clue_id
     )
-    if not _may_handle(actor, clue):
+    if not clue_may_handle(actor, clue):
         raise PermissionDenied(_("线索由市级或省级监督人员研判处理。"))
     version = _claim(actor, clue, expected_version)
     errors = {}
@@ -239,7 +239,7 @@ def clue_accept(
 @transaction.atomic
 def clue_dismiss(*, actor, clue_id: int, note: str, expected_version: int | None = None) -> Clue:
     clue = get_visible_or_404(Clue.objects.select_related("rule", "problem"), actor, Cap.VIEW_RECORDS, pk=clue_id)
-    if not _may_handle(actor, clue):
+    if not clue_may_handle(actor, clue):
         raise PermissionDenied(_("线索由市级或省级监督人员研判处理。"))
     version = _claim(actor, clue, expected_version)
     note = (note or "").strip()
