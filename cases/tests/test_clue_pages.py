@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.enforcement import clues, services
 from cases.enforcement.clue_models import Clue, DiscretionBenchmark, ExemptionItem
@@ -128,7 +129,7 @@ def test_the_public_page_shows_the_list_in_force_without_login(client, items):
     )
     ExemptionItem.objects.create(violation_item=items["YS002"], name="现行事项", effective_from="2024-01-01")
     ExemptionItem.objects.create(
-        violation_item=items["CZ001"], name="将来事项", effective_from=dt.date.today() + dt.timedelta(days=30)
+        violation_item=items["CZ001"], name="将来事项", effective_from=timezone.localdate() + dt.timedelta(days=30)
     )
     body = client.get(reverse("enforcement_cases:public-exemptions")).content.decode()
     assert "现行事项" in body and "旧版事项" not in body and "将来事项" not in body
