@@ -408,3 +408,17 @@ def test_dismissing_needs_a_reason_and_the_right_level(people, clue):
     assert dismissed.status == "dismissed" and dismissed.note.startswith("检测站")
     with pytest.raises(ConflictError):
         accept(people["city"], clue)
+
+
+def test_the_nightly_task_rescans_and_records_its_run(system, agency, items):
+    from cases.enforcement.clue_models import ClueRun
+    from cases.schedule import BEAT_SCHEDULE
+    from cases.tasks import cases_enforcement_clues_nightly
+
+    assert BEAT_SCHEDULE["cases-enforcement-clues-nightly"]["task"] == "cases.tasks.cases_enforcement_clues_nightly"
+    upload(system, agency, row(mode="overload_station"))
+    Clue.objects.all().delete()
+    found = cases_enforcement_clues_nightly()
+    assert found["station_fine"] == 1
+    run = ClueRun.objects.filter(kind="nightly").get()
+    assert run.found["station_fine"] == 1 and set(run.seconds) == set(clues.RULES)
