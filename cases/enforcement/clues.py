@@ -355,8 +355,9 @@ def _statement(spec: RuleSpec, keys: list[int] | None) -> str:
         targets = (
             ""
             if keys is None
-            else "AND c.plate_hash IN (SELECT b.plate_hash FROM cases_enforcementcase b"
-            " WHERE b.key_id = ANY(%(keys)s::bigint[]) AND b.is_current AND b.plate_hash <> '')"
+            # an array, not IN (subquery): the planner then reads the plate index per plate
+            else "AND c.plate_hash = ANY(ARRAY(SELECT DISTINCT b.plate_hash FROM cases_enforcementcase b"
+            " WHERE b.key_id = ANY(%(keys)s::bigint[]) AND b.is_current AND b.plate_hash <> ''))"
         )
         return spec.sql.replace("{targets}", targets)
     # unit_month: the unit-months of the batch's fines, or every unit-month with a fine
