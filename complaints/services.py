@@ -391,11 +391,7 @@ def complaint_submit_many(*, actor, intake_client: IntakeClient, items: Sequence
 
     # Idempotency, as for one work order: ids already stored, and an id repeated in the batch.
     external_ids = {values["external_id"] for _i, values in fresh if values["external_id"]}
-    stored = (
-{c.external_id: c for c in stored_with_external_ids(channel, external_ids)}
-        if external_ids
-        else {}
-    )
+    stored = {c.external_id: c for c in stored_with_external_ids(channel, external_ids)} if external_ids else {}
     first_of: dict[str, int] = {}
     repeats: list[tuple[int, int]] = []  # (index, index of the first item with its id)
     writes: list[tuple[int, dict]] = []
