@@ -19,13 +19,13 @@ import hmac
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, CharField, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from complaints import similarity
-from complaints.models import Area, Callback, Channel, Complaint, Extension, Kind, Reply, ReturnRequest, Satisfaction
+from complaints.models import Area, Callback, Channel, Complaint, Extension, Kind, Reply, ReturnRequest
 from complaints.routing import refdata
 from portal.accounts.capabilities import Cap
 from portal.core import crypto
