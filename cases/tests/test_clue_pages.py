@@ -42,6 +42,7 @@ def found(system, agency, other_agency, items):
     services.case_upload_batch(
         actor=other, unit=other_agency, rows=[case("西交1号", mode="overload_station", region="410303")]
     )
+    clues.clues_check(kind="upload")  # what the upload's task runs after commit (test_clues runs that task)
     return {c.key: c for c in Clue.objects.all()}
 
 

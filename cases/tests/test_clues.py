@@ -32,8 +32,22 @@ def row(**overrides):
     return case(f"金交执罚〔2026〕{next(SEQ)}号", **overrides)
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_here():
+    """The upload hands its clues to a task after commit; here the task runs in the test."""
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 def upload(system, agency, *rows):
-    results = services.case_upload_batch(actor=system, unit=agency, rows=list(rows))
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
+        results = services.case_upload_batch(actor=system, unit=agency, rows=list(rows))
+    assert len(callbacks) == 1  # the clue task, once per upload
     assert all(r.outcome in ("new", "updated") for r in results), [r.errors for r in results]
     numbers = [r.case_number for r in results]
     keys = dict(
