@@ -268,6 +268,9 @@ class VolunteerForm(Styled, ComplaintFieldsMixin, forms.Form):
     phone = forms.CharField(label=_("手机号"), max_length=32)
     organisation = forms.CharField(label=_("单位/职业"), max_length=100, required=False)
     region = forms.ChoiceField(label=_("所属区划"), validators=[region_code])
+    term_ends_on = forms.DateField(
+        label=_("聘期至"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -169,6 +169,7 @@ class VolunteerSupervisor(models.Model):
     organisation = models.CharField(_("单位/职业"), max_length=100, blank=True)
     region = models.ForeignKey("regions.Region", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+")
     appointed_on = models.DateField(_("聘任日期"), default=timezone.localdate)
+    term_ends_on = models.DateField(_("聘期至"), null=True, blank=True)  # §8: the term of appointment
     active = models.BooleanField(_("在聘"), default=True)
 
     objects = ScopedQuerySet.as_manager()

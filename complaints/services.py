@@ -941,15 +941,18 @@ def routing_rule_save(*, actor, region, area: str, unit, note: str = "", active:
 
 @transaction.atomic
 def volunteer_register(
-    *, actor, number: str, name: str, phone: str, region, organisation: str = ""
+    *, actor, number: str, name: str, phone: str, region, organisation: str = "", term_ends_on=None
 ) -> VolunteerSupervisor:
     if not has_cap(actor, Cap.EDIT_RECORDS):
         raise PermissionDenied
     ensure_writable(actor, region=region)
     if VolunteerSupervisor.objects.filter(number=number).exists():
         raise ValidationError({"number": _("编号 %(n)s 已存在。") % {"n": number}})
+    if term_ends_on is not None and term_ends_on < timezone.localdate():
+        raise ValidationError({"term_ends_on": _("聘期截止日期已过，请填写今后的日期。")})
     phone = crypto.normalise_phone(phone)
     volunteer = VolunteerSupervisor.objects.create(
+        term_ends_on=term_ends_on,
         number=number,
         name=name,
         phone=phone,

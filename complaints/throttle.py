@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 RATES = {
     "public-submit": (10, 600),  # ten complaint submissions per address per ten minutes
     "public-track": (30, 600),  # tracking lookups (the phone's last four digits are guessable)
+    "public-contacts": (20, 600),  # the enterprise contact lookup (service/): no harvesting of phones
 }
 
 

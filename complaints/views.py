@@ -10,6 +10,7 @@ import io
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -522,13 +523,20 @@ def volunteers(request):
                     phone=data["phone"],
                     region=data["region"],
                     organisation=data["organisation"],
+                    term_ends_on=data.get("term_ends_on"),
                 )
             except ValidationError as exc:
                 _errors_into(form, exc)
             else:
                 messages.success(request, _("已登记义务监督员 %(n)s。") % {"n": data["number"]})
                 return redirect("complaints:volunteers")
-    rows = VolunteerSupervisor.objects.visible_to(request.user).select_related("region").order_by("number")
+    # §8: the complaints each volunteer filed (in the reader's scope), counted in the same query
+    rows = (
+        VolunteerSupervisor.objects.visible_to(request.user)
+        .select_related("region")
+        .annotate(n_filed=Count("complaints", filter=Q(complaints__in=Complaint.objects.visible_to(request.user))))
+        .order_by("number")
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

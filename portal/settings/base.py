@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "complaints",
     "supervision",
     "evaluation",
+    "service",
     # after the domain: its seed step sums what theirs wrote
     "portal.dashboards",
 ]

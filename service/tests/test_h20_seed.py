@@ -1,0 +1,61 @@
+"""Issue 20 §7: the demo data — enterprises and assignments for every demo level, a closed
+month with a leader below 2 station days, records in every register, and every coverage figure
+equal to the list it links to. Re-running adds nothing."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.test import Client
+
+from portal.accounts import seed as accounts_seed
+from portal.core.seeding import SeedContext
+from portal.regions import seed as regions_seed
+from service import seed as service_seed
+from service.models import Assignment, Decision, Enterprise, ServiceRecord, StationMonth, Visit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_seed_and_its_coverage_figures(client: Client):
+    ctx = SeedContext(scale="small", rng=random.Random(1))
+    regions_seed.seed(ctx)
+    accounts_seed.seed_role_users(ctx)
+    service_seed.seed(ctx)
+    counts = (Enterprise.objects.count(), Assignment.objects.count(), ServiceRecord.objects.count())
+    service_seed.seed(ctx)
+    assert (Enterprise.objects.count(), Assignment.objects.count(), ServiceRecord.objects.count()) == counts
+    assert Enterprise.objects.exclude(check_override_reason="").count() == 1
+    levels = set(Assignment.objects.values_list("leader__region__level", flat=True))
+    assert levels == {"province", "city", "county"}
+    assert set(ServiceRecord.objects.values_list("kind", flat=True)) == set(ServiceRecord.Kind.values)
+    assert all(r.photos.exists() for r in ServiceRecord.objects.all())
+    assert StationMonth.objects.filter(below=True).exists() and StationMonth.objects.filter(below=False).exists()
+    assert Visit.objects.exists() and Decision.objects.filter(status="open").count() == 2
+
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="shengting"))
+    rows = client.get("/service/coverage/").context["rows"]
+    checked = 0
+    for row in rows:
+        for key, url in row["links"].items():
+            if url:
+                listed = client.get(url).context["page"].paginator.count
+                assert listed == row["counts"][key], (row["region"].code, key)
+                checked += 1
+    assert checked > 0
+    zhengzhou = next(r for r in rows if r["region"].code == "410100")
+    assert zhengzhou["counts"]["unassigned"] == 0 and zhengzhou["counts"]["months_below"] >= 1
+    luoyang = next(r for r in rows if r["region"].code == "410300")
+    assert luoyang["counts"]["unassigned"] == 1
+
+    from portal.dashboards.services import figures_refresh
+    from service.models import ServiceFigure
+
+    figures_refresh()
+    for row in rows:
+        figure = ServiceFigure.objects.filter(region_id=row["region"].code, unit__isnull=True, dim="all")
+        for key in ("enterprises", "unassigned", "months_below", "party_branches", "rest_rooms"):
+            assert sum(figure.values_list(key, flat=True)) == row["counts"][key], (row["region"].code, key)
