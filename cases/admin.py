@@ -193,3 +193,6 @@ class CaseUploadClientAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # its uploads are audited under its account: switch it off with 启用 instead
+
+
+from cases.enforcement import clue_admin  # noqa: E402, F401 - issue 19: exemption list, benchmarks, clue rules

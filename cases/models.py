@@ -15,6 +15,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.enforcement.clue_models import (  # noqa: F401 - exemption list, benchmarks, clues
+    Clue,
+    ClueRule,
+    ClueRun,
+    DiscretionBenchmark,
+    ExemptionItem,
+)
 from cases.enforcement.models import (  # noqa: F401 - enforcement case data (its own package)
     CaseUploadClient,
     EnforcementCase,

@@ -6,3 +6,4 @@ from portal.core.navigation import register
 
 register(10, "cases:index", _("问题清单"), "i-list")
 register(15, "enforcement_cases:list", _("执法案件"), "i-list")
+register(16, "enforcement_cases:clues", _("问题线索"), "i-list")

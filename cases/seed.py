@@ -124,10 +124,14 @@ COPY_COLUMNS = [
 
 
 def seed(ctx: SeedContext) -> None:
+    from cases.enforcement import clue_seed
     from cases.enforcement.seed import seed as seed_enforcement_cases
 
     seed_problems_of(ctx)
+    clue_seed.seed_reference(ctx)  # before the cases: their upload is judged by the list
     seed_enforcement_cases(ctx)
+    if not ctx.large:
+        clue_seed.seed_demo_cases(ctx)
 
 
 def seed_problems_of(ctx: SeedContext) -> None:

@@ -25,3 +25,19 @@ def cases_enforcement_ensure_partitions() -> list[str]:
     from cases.enforcement.services import case_partitions_ensure
 
     return case_partitions_ensure(ahead=1)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=10 * 60, time_limit=11 * 60)
+def cases_enforcement_clues_upload(keys: list[int]) -> dict:
+    """The clue rules over one upload's stored versions, after its commit (issue 19)."""
+    from cases.enforcement.clues import clues_check
+
+    return clues_check(keys=keys, kind="upload").found
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=50 * 60, time_limit=55 * 60)
+def cases_enforcement_clues_nightly() -> dict:
+    """Every enabled clue rule over all current cases (set-based; issue 19)."""
+    from cases.enforcement.clues import clues_check
+
+    return clues_check(kind="nightly").found

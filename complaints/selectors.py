@@ -19,13 +19,13 @@ import hmac
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, CharField, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from complaints import similarity
-from complaints.models import Area, Callback, Channel, Complaint, Extension, Kind, Reply, ReturnRequest, Satisfaction
+from complaints.models import Area, Callback, Channel, Complaint, Extension, Kind, Reply, ReturnRequest
 from complaints.routing import refdata
 from portal.accounts.capabilities import Cap
 from portal.core import crypto
@@ -446,16 +446,23 @@ def duplicate_suggestions(user, *, complaint: Complaint | None = None, **criteri
 
 
 def _measures(today: dt.date) -> dict:
+    """The statistics' counts: the dashboards' own definitions (``complaints.figures``: received,
+    per kind, escalated, closed, closed on time, called back, satisfied, open, overdue as the red
+    light), so the statistics page, the monthly analysis and the dashboards count alike, plus
+    what only the statistics show (returns, misroutes, reopened)."""
+    from complaints.figures import COMPLAINT_OPEN, complaint_red, complaint_window_measures
+
+    figures = complaint_window_measures()
     return {
-        "total": Count("id"),
-        "complaints": Count("id", filter=Q(kind="complaint")),
-        "open": Count("id", filter=OPEN),
-        "overdue": Count("id", filter=OPEN & Q(deadline__lt=today)),
-        "closed": Count("id", filter=Q(status=S.CLOSED)),
-        "closed_on_time": Count("id", filter=Q(status=S.CLOSED, closed_at__date__lte=F("deadline"))),
-        "escalated": Count("id", filter=Q(escalated=True)),
-        "called_back": Count("id", filter=Q(callback_at__isnull=False)),
-        "satisfied": Count("id", filter=Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC])),
+        "total": figures["received"],
+        "complaints": figures["complaints"],
+        "open": Count("id", filter=COMPLAINT_OPEN),
+        "overdue": Count("id", filter=complaint_red(today)),
+        "closed": figures["closed"],
+        "closed_on_time": figures["closed_on_time"],
+        "escalated": figures["escalated"],
+        "called_back": figures["called_back"],
+        "satisfied": figures["satisfied"],
         "returns": Sum("return_count"),
         "misroutes": Sum("misroute_count"),
         "reopened": Count("id", filter=Q(reopen_count__gt=0)),

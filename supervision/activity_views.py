@@ -155,6 +155,7 @@ def activity_list(request):
             n_visited=Count("targets", filter=Q(targets__visited=True), distinct=True),
             n_findings=Count("findings", distinct=True),
         )
+        .order_by("-starts_on", "-id")  # the filters' queryset may come back unordered
     )
     page = Paginator(activities, 50).get_page(request.GET.get("page"))
     return render(

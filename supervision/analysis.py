@@ -4,8 +4,9 @@ repeated items, time-limit performance, and the monitoring warnings raised in th
 the interventions recorded on them.
 
 The complaint figures are the complaint statistics' own (``complaints.selectors.
-complaint_statistics``, the figures of the complaint statistics page: the same ``_measures``),
-for the month; channel, region and repeated items are grouped here over the same scoped
+complaint_statistics``, the figures of the complaint statistics page), whose counts are the
+dashboards' definitions (``complaints.figures.complaint_window_measures`` and the red light), for
+the month; channel, region and repeated items are grouped here over the same scoped
 queryset; problems raised from 舆情 and 媒体曝光 in the month are counted by unit (scoped).
 The .docx is ``supervision.documents.MonthlyAnalysis`` through ``portal.documents``.
 """

@@ -89,6 +89,13 @@ class ReviewForm(PortalForm):
     note = forms.CharField(label=_("复核意见"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class MeasureDoneForm(PortalForm):
+    id_prefix = "done"
+
+    measure_id = forms.IntegerField(widget=forms.HiddenInput())
+    done_on = forms.DateField(label=_("完成日期"), widget=DateInput())
+
+
 class RetireForm(PortalForm):
     id_prefix = "retire"
 

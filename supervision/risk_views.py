@@ -27,6 +27,7 @@ from supervision.models import Incident, RiskItem, RiskMeasure
 from supervision.risk_forms import (
     IncidentForm,
     IncidentReportForm,
+    MeasureDoneForm,
     MeasureForm,
     RetireForm,
     ReviewForm,
@@ -156,7 +157,7 @@ def risk_item(request, pk: int):
     user = request.user
     item = risks.risk_item_get(user, pk)
     can_edit = has_cap(user, Cap.EDIT_RECORDS) and item.region_id == user.region_id
-    forms = {"review": ReviewForm(), "measure": MeasureForm(), "retire": RetireForm()}
+    forms = {"review": ReviewForm(), "measure": MeasureForm(), "done": MeasureDoneForm(), "retire": RetireForm()}
     if request.method == "POST":
         if not can_edit:
             raise Http404
@@ -190,6 +191,11 @@ def risk_item(request, pk: int):
                         due_on=data["due_on"],
                     )
                     done = _("已添加防范措施。")
+                elif action == "done":
+                    risks.risk_measure_done(
+                        actor=user, item=item, measure_id=data["measure_id"], done_on=data["done_on"]
+                    )
+                    done = _("已记录该措施完成。")
                 else:
                     risks.risk_item_retire(actor=user, item=item, reason=data["reason"])
                     done = _("该事项已退出清单，记录保留。")

@@ -232,6 +232,29 @@ def risk_measure_add(*, actor, item: RiskItem, text: str, owner_kind: str, owner
     return measure
 
 
+def risk_measure_done(*, actor, item: RiskItem, measure_id: int, done_on: dt.date, note: str = "") -> RiskMeasure:
+    """Mark a prevention measure done on ``done_on`` (not in the future; once: compare-and-swap on
+    ``done_on IS NULL``, so two people finishing it at once record it once)."""
+    measure = RiskMeasure.objects.filter(item=item, pk=measure_id).first()
+    if measure is None:
+        raise ValidationError({"measure_id": _("该事项没有这项防范措施，请刷新页面后重试。")})
+    if done_on > timezone.localdate():
+        raise ValidationError({"done_on": _("完成日期不能晚于今天。")})
+    if done_on < timezone.localdate(measure.created_at):
+        raise ValidationError({"done_on": _("完成日期不能早于措施登记的日期。")})
+    with transaction.atomic():
+        if not RiskMeasure.objects.filter(pk=measure.pk, done_on__isnull=True).update(done_on=done_on):
+            raise ConflictError(_("这项措施已记录完成，无需重复记录。"))
+        audit_record(
+            actor=actor,
+            action="risk_measure.done",
+            obj=item,
+            changes={"measure": measure.pk, "done_on": str(done_on), "note": (note or "").strip()},
+        )
+    measure.refresh_from_db()
+    return measure
+
+
 def risk_item_review(*, actor, item: RiskItem, likelihood: int, impact: int, note: str) -> RiskReview:
     """Record a periodic review: the scores now, and the next review one cycle later."""
     if item.status != RiskItem.Status.ACTIVE:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -167,6 +168,12 @@ def case_upload_batch(*, actor, unit: Unit, rows) -> list[RowResult]:
     return results  # type: ignore[return-value]
 
 
+def _clues_after_upload(keys: list[int]) -> None:
+    from cases.tasks import cases_enforcement_clues_upload
+
+    cases_enforcement_clues_upload.delay(keys)
+
+
 def _store(*, actor, unit: Unit, valid: dict[str, tuple[int, dict]], results: list) -> None:
     now = timezone.now()
     numbers = sorted(valid)  # one lock order for every batch of the unit
@@ -239,6 +246,13 @@ def _store(*, actor, unit: Unit, valid: dict[str, tuple[int, dict]], results: li
         for row in writes:  # the columns of VERSION_COLUMNS: unit, region, item, penalty, mode, soft
             deltas[tally_key(row[6], row[7], row[10], row[15], row[12], row[16])] += 1
         tally_apply(deltas)
+        # The problem clues of the stored versions (issue 19), by a task once this commits: the
+        # rules read other cases (the same plate, the unit's month), which costs seconds at
+        # 10,000,000 cases, and no upload should hold its transaction (and its sender) for that.
+        # The nightly rescan finds whatever a lost task missed.
+        stored = [*created.values(), *(u[0] for u in updated)]
+        if stored:
+            transaction.on_commit(partial(_clues_after_upload, stored))
     counts = outcome_counts(results)
     audit_record(
         actor=actor,

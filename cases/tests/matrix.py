@@ -92,6 +92,16 @@ def _enforcement_case(code: str):
     return EnforcementCase.objects.get(key__unit=unit, is_current=True)
 
 
+def _clue(code: str):
+    """A clue about a unit of that region (the unit's name, shown on the queue, carries the marker)."""
+    from cases.enforcement.clue_models import Clue
+    from cases.enforcement.clues import clue_rules_ensure
+
+    rule = clue_rules_ensure()["station_fine"]
+    unit = Unit.objects.create(name=f"{marker(code)} 线索单位", kind=Unit.Kind.ENFORCEMENT_AGENCY, region_id=code)
+    return Clue.objects.create(rule=rule, key=f"matrix-{code}", unit=unit, region_id=code, figures={})
+
+
 FACTORIES = {
     Problem: _problem,
     Evidence: _evidence,
@@ -102,6 +112,12 @@ except ImportError:  # the enforcement case data not merged yet
     pass
 else:
     FACTORIES[EnforcementCase] = _enforcement_case
+try:
+    from cases.enforcement.clue_models import Clue
+except ImportError:  # issue 19 not merged yet
+    pass
+else:
+    FACTORIES[Clue] = _clue
 try:
     from cases.models import ImportJob
 except ImportError:  # the ledger import not merged yet

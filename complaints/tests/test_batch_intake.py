@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from complaints import services, similarity
-from complaints.models import Complaint
+from complaints.models import Channel, Complaint
 from complaints.tests.test_api import INTAKE, api_for, work_order
 from portal.audit.models import AuditEvent
 
@@ -118,3 +118,15 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(hotline, units):
     # the stored ids, tracking numbers, the complaints' INSERT, the audit events' INSERT (and the
     # transaction's own statements): the same for 5 as for 200 work orders
     assert queries_for(5, "A") == queries_for(200, "B") == 6
+
+
+def test_a_full_batch_finds_its_stored_ids_through_the_unique_index():
+    """500 external ids (the batch's maximum) still reach the partial unique index on
+    (channel, external_id): with sequential scans switched off, the plan names the index (it
+    could not without the index's own condition repeated, since PostgreSQL proves a partial
+    index's predicate from IN lists of at most 100 values)."""
+    query = services.stored_with_external_ids(Channel.HOTLINE_12328, [f"GD{i:05d}" for i in range(500)])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = query.explain()
+    assert "complaint_external_id_unique" in plan

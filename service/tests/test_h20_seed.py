@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_seed_and_its_coverage_figures(client: Client):
-    ctx = SeedContext(scale="small", rng=random.Random(1))  # noqa: S311 - demo data, not secrets
+    ctx = SeedContext(scale="small", rng=random.Random(1))  # noqa: S311 - a reproducible seed, not a secret
     regions_seed.seed(ctx)
     accounts_seed.seed_role_users(ctx)
     service_seed.seed(ctx)

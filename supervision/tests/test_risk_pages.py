@@ -148,6 +148,40 @@ def test_review_and_retire_from_the_item_page_then_review_refused(people):
     assert 'id="review-form"' not in page  # a retired item offers no review
 
 
+def test_a_measure_is_marked_done_once_from_the_item_page_and_bad_dates_are_refused(people):
+    from portal.audit.models import AuditEvent
+    from supervision.models import RiskMeasure
+
+    make_items(people["city"], "410100", 1)
+    item = RiskItem.objects.get()
+    measure = RiskMeasure.objects.filter(item=item).order_by("pk").first()
+    client = client_for(people["city"])
+    url = reverse("supervision:risk-item", args=[item.pk])
+    assert f'id="done-{measure.pk}"' in client.get(url).content.decode()
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    page = client.post(url, {"action": "done", "measure_id": measure.pk, "done_on": tomorrow}).content.decode()
+    assert "完成日期不能晚于今天" in page
+    measure.refresh_from_db()
+    assert measure.done_on is None
+    other = RiskMeasure.objects.exclude(item=item).first()  # none: another item's id reads as unknown
+    page = client.post(url, {"action": "done", "measure_id": (other.pk if other else 10**9), "done_on": tomorrow})
+    assert "该事项没有这项防范措施" in page.content.decode()
+
+    today = timezone.localdate()
+    response = client.post(url, {"action": "done", "measure_id": measure.pk, "done_on": today})
+    assert response.status_code == 302
+    measure.refresh_from_db()
+    assert measure.done_on == today
+    assert AuditEvent.objects.filter(action="risk_measure.done", object_id=str(item.pk)).count() == 1
+    again = client.post(url, {"action": "done", "measure_id": measure.pk, "done_on": today}).content.decode()
+    assert "这项措施已记录完成" in again
+    assert AuditEvent.objects.filter(action="risk_measure.done").count() == 1
+    page = client.get(url).content.decode()
+    assert f'id="done-{measure.pk}"' not in page and f"{today:%Y-%m-%d} 完成" in page
+    # A reader of another region may not mark it (out of scope answers like missing).
+    assert client_for(people["other"]).post(url, {"action": "done", "measure_id": measure.pk}).status_code == 404
+
+
 def test_out_of_scope_item_and_incident_answer_like_missing(people):
     make_items(people["city"], "410100", 1)
     item = RiskItem.objects.get()

@@ -102,7 +102,9 @@ def test_a_past_outbreak_does_not_mask_the_next_one():
 
 def complaint_rows(unit, category, days_ago_list):
     today = timezone.localdate()
-    now = timezone.now()
+    # At noon of the day ``d`` days ago (local time): ``now - d days`` moved a row to the day
+    # before when the test ran in the hour after midnight, Asia/Shanghai.
+    noon = dt.datetime.combine(today, dt.time(12), timezone.get_current_timezone())
     return [
         Complaint(
             tracking_number=f"MW{next(_numbers):08d}",
@@ -116,7 +118,7 @@ def complaint_rows(unit, category, days_ago_list):
             category=category,
             handling_unit=unit,
             handling_region_id=unit.region_id,
-            received_at=now - dt.timedelta(days=d, hours=1),
+            received_at=noon - dt.timedelta(days=d),
             accept_deadline=today,
             deadline=today,
             deadline_warn_from=today,

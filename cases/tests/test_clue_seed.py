@@ -1,0 +1,39 @@
+"""The demo data of issue 19: every rule is triggered once in the demo unit, and the cases
+made to come close (just inside each threshold) raise nothing."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from cases.enforcement import clue_seed
+from cases.enforcement.clue_models import Clue, ExemptionItem
+from cases.enforcement.clues import RULES
+from cases.enforcement.models import ViolationItem
+from portal.core.seeding import SeedContext
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_triggers_every_rule_and_its_near_misses_do_not(items):
+    ViolationItem.objects.create(code="YS001", name="未取得道路运输经营许可从事经营")
+    ctx = SeedContext(scale="small", rng=random.Random(1))  # noqa: S311 - demo data, not secrets
+    clue_seed.seed_reference(ctx)
+    clue_seed.seed_demo_cases(ctx)
+    clue_seed.seed_demo_cases(ctx)  # idempotent
+    known = ExemptionItem.objects.filter(provenance="design")
+    assert known.count() == 3 and all(len(item.conditions) == 5 for item in known)
+    per_rule = {code: Clue.objects.filter(rule__code=code, unit__name="线索演示执法大队").count() for code in RULES}
+    assert per_rule == {
+        "fine_when_exempt": 1,
+        "exempt_unlisted": 1,
+        "exempt_repeat": 1,
+        "outside_benchmark": 1,
+        "few_officers": 1,
+        "decision_overdue": 1,
+        "station_fine": 1,
+        "capture_penalty": 1,
+        "period_end_bunching": 1,
+        "officer_same_plate": 2,  # the two officers of the three fines; the pair 91 days apart: none
+    }
