@@ -35,10 +35,19 @@ class EnforcementDomainViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
+class UnitFilter(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains", label="单位名称包含")
+
+    class Meta:
+        model = Unit
+        fields = ["kind", "region", "name"]
+
+
 class UnitViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """Units in the user's subtree (a county sees its own units, a city its counties')."""
+    """Units in the user's subtree (a county sees its own units, a city its counties'); an
+    integrator finds one by part of its name (``?name=``) rather than paging the province's."""
 
     read_cap = None  # any signed-in user, scoped by region
     queryset = Unit.objects.select_related("region").prefetch_related("domains")
     serializer_class = UnitSerializer
-    filterset_fields = ["kind", "region"]
+    filterset_class = UnitFilter
