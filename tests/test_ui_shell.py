@@ -14,7 +14,17 @@ from django.urls import reverse
 from portal.core.navigation import _active_url, navigation
 
 BASE_DIR = Path(settings.BASE_DIR)
-SECTIONS = ["数据看板", "问题清单", "执法案件", "问题线索", "投诉举报", "挂牌督办/执法监督", "风险预警", "绩效评价", "执法为民"]
+SECTIONS = [
+    "数据看板",
+    "问题清单",
+    "执法案件",
+    "问题线索",
+    "投诉举报",
+    "挂牌督办/执法监督",
+    "风险预警",
+    "绩效评价",
+    "执法为民",
+]
 PASSWORD = "Shell#Pass-2026"
 
 
