@@ -66,6 +66,26 @@ FOUND_DAYS_AGO = {
     Problem.Status.REGISTERED: (0, 30),
 }
 TIME_LIMIT_DAYS = (14, 90)
+HISTORY_DAYS = 3 * 365  # the large seed's span: problems found over the last three years
+
+
+def states_by_age(rng, n: int, between) -> tuple[list, list[int]]:
+    """The large seed's (status, days ago found) of ``n`` problems: the day first, uniformly over
+    ``HISTORY_DAYS``, so the ledger is a history with a steady rate of new problems (a backtest of
+    the monitoring replays it, issue 18), then its state among those whose age range of
+    ``FOUND_DAYS_AGO`` holds that day, weighted by ``STATES`` per day of its range: a problem
+    found yesterday is registered, one found two years ago closed. Drawing the state first (the
+    small demo's way, every state well represented) would make the rate of new problems jump
+    wherever an age range ends: ×2.5 in the last month, a step no real ledger shows."""
+    weights = dict(STATES)
+    by_age = []
+    for age in range(HISTORY_DAYS + 1):
+        held = [s for s, (lo, hi) in FOUND_DAYS_AGO.items() if lo <= age <= hi]
+        by_age.append((held, [weights[s] / (FOUND_DAYS_AGO[s][1] - FOUND_DAYS_AGO[s][0] + 1) for s in held]))
+    ages = [between(0, HISTORY_DAYS) for _ in range(n)]
+    return [rng.choices(*by_age[age])[0] for age in ages], ages
+
+
 SOURCES = [
     (Problem.Source.INSPECTION, 25),
     (Problem.Source.UNANNOUNCED_VISIT, 14),
@@ -192,11 +212,15 @@ def seed_problems(ctx: SeedContext, regions: list[tuple[str, str]], n: int) -> i
     source_labels = {value: str(label) for value, label in Problem.Source.choices}
     versions_of = {"registered": 1, "assigned": 2, "rectifying": 3, "submitted": 4, "closed": 5}
 
-    statuses = _weighted(rng, STATES, n)
+    if ctx.large:
+        statuses, ages = states_by_age(rng, n, between)
+    else:
+        statuses = _weighted(rng, STATES, n)
+        ages = [between(*FOUND_DAYS_AGO[status]) for status in statuses]
     ids = reserve_ids(Problem, n)
     seeded: list[dict] = []  # what the history needs of each problem
     # Pass 1: when each was found (its year gives its code), so codes come per year from the sequence.
-    found = [today - days[between(*FOUND_DAYS_AGO[status])] for status in statuses]
+    found = [today - days[age] for age in ages]
     per_year = Counter(day.year for day in found)
     codes = {year: iter(next_problem_codes(count, year=year)) for year, count in sorted(per_year.items())}
     sources = _weighted(rng, SOURCES, n)

@@ -204,15 +204,24 @@ def detect(
     return found
 
 
-def naive_alarm(windows: list[int], params: DetectorParams = PARAMS) -> bool:
-    """The naive rule the backtest compares with: the current window above the mean + 2σ of the
-    same baseline windows (no overdispersion model, no minimum count, no reweighting)."""
+def naive_score(windows: list[int], params: DetectorParams = PARAMS) -> float | None:
+    """How many σ the current window lies above the mean of the same baseline windows as the
+    detector's (``None`` without two of them; ±∞ when they are all equal)."""
     base_counts = windows[: max(0, len(windows) - 1 - params.guard_windows)][-params.baseline_windows :]
     if len(base_counts) < 2:
-        return False
+        return None
     mean = sum(base_counts) / len(base_counts)
     sd = math.sqrt(sum((c - mean) ** 2 for c in base_counts) / (len(base_counts) - 1))
-    return windows[-1] > mean + 2 * sd
+    if sd == 0:
+        return math.inf if windows[-1] > mean else -math.inf
+    return (windows[-1] - mean) / sd
+
+
+def naive_alarm(windows: list[int], params: DetectorParams = PARAMS, sigmas: float = 2.0) -> bool:
+    """The naive rule the backtest compares with: the current window above the mean + 2σ of the
+    same baseline windows (no overdispersion model, no minimum count, no reweighting)."""
+    score = naive_score(windows, params)
+    return score is not None and score > sigmas
 
 
 # --- counting: one statement per source ------------------------------------------------------
