@@ -18,6 +18,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,25 +47,67 @@ def incident_get(user, pk: int) -> Incident:
     return get_visible_or_404(incidents_visible_to(user), user, pk=pk)
 
 
+INCIDENT_FILTERS = frozenset({"status", "region", "unit", "received_from", "missed"})
+
+
+def missed_q(now=None) -> Q:
+    """A limit missed: forwarded to the city or to the province after the class's limit, or still
+    open, not forwarded, and the limit passed (clock minutes, as the minute sweep alerts). The one
+    definition of the list's ``missed`` filter, the strip and the dashboards' figure; ``now``
+    (the database's clock when None) is for tests that fix the moment."""
+    moment = now or Now()
+    return (
+        Q(forwarded_to_city_at__gt=F("city_due_at"))
+        | Q(forwarded_to_province_at__gt=F("province_due_at"))
+        | Q(status=Incident.Status.OPEN, forwarded_to_city_at__isnull=True, city_due_at__lt=moment)
+        | Q(status=Incident.Status.OPEN, forwarded_to_province_at__isnull=True, province_due_at__lt=moment)
+    )
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def incidents_filtered(user, params, *, now=None) -> tuple:
+    """The incident list as its query string filters it: ``status``, ``region`` (a region code:
+    incidents of the counties under it), ``unit``, ``received_from`` (a date: received on or after
+    it, local time) and ``missed=yes``. Unknown values are ignored. The dashboards' incident
+    figures link here with the same filters, so a number and its list agree."""
+    qs = incidents_visible_to(user)
+    cleaned = {key: (params.get(key) or "").strip()[:64] for key in INCIDENT_FILTERS}
+    if cleaned["status"] in Incident.Status.values:
+        qs = qs.filter(status=cleaned["status"])
+    if (code := cleaned["region"]).isdigit() and len(code) == 6:
+        qs = qs.filter(region__in=Region.objects.filter(path__contains=f"{code}/").values("code"))
+    if cleaned["unit"].isdigit():
+        qs = qs.filter(unit_id=int(cleaned["unit"]))
+    if start := _day(cleaned["received_from"]):
+        qs = qs.filter(received_at__gte=dt.datetime.combine(start, dt.time.min, timezone.get_current_timezone()))
+    if cleaned["missed"] == "yes":
+        qs = qs.filter(missed_q(now))
+    return qs, cleaned
+
+
 def incident_strip(user, *, now=None) -> dict:
-    """The dashboard strip: open incidents, and those whose limit was missed (forwarded late,
-    or not forwarded and the limit passed), in the user's subtree; one query."""
+    """The strip above the incident list: open incidents, limits missed among the incidents of the
+    dashboards' twelve months' window (``missed_q``, the dashboards' definition), and the open
+    ones still owing a forwarding; in the user's subtree, one query. ``received_from`` is the
+    window's first day, for the links to the list."""
     from django.db.models import Count
 
+    from portal.dashboards.period import Period
+
     now = now or timezone.now()
-    city_missed = Q(forwarded_to_city_at__gt=F("city_due_at")) | Q(
-        forwarded_to_city_at__isnull=True, status="open", city_due_at__lt=now
-    )
-    province_missed = Q(forwarded_to_province_at__gt=F("province_due_at")) | Q(
-        forwarded_to_province_at__isnull=True, status="open", province_due_at__lt=now
-    )
-    year_start = timezone.make_aware(dt.datetime.combine(timezone.localdate(now).replace(month=1, day=1), dt.time()))
+    since = Period.of(timezone.localdate(now)).window_start
     counts = Incident.objects.visible_to(user, Cap.VIEW_DASHBOARD).aggregate(
-        open=Count("pk", filter=Q(status="open")),
-        missed=Count("pk", filter=(city_missed | province_missed) & Q(received_at__gte=year_start)),
-        missed_open=Count("pk", filter=(city_missed | province_missed) & Q(status="open")),
+        open=Count("pk", filter=Q(status=Incident.Status.OPEN)),
+        missed=Count("pk", filter=missed_q(now) & Q(received_at__gte=Period.aware(since))),
+        missed_open=Count("pk", filter=missed_q(now) & Q(status=Incident.Status.OPEN)),
     )
-    return counts
+    return {**counts, "received_from": since}
 
 
 # --- writes ---------------------------------------------------------------------------------------

@@ -20,20 +20,13 @@ as aggregates over the incidents by the incident's county and the unit involved.
 from __future__ import annotations
 
 from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
 from portal.dashboards.period import Period
-from portal.dashboards.registry import FigureSet, Section, ZeroPart, register
+from portal.dashboards.registry import DrillList, FigureSet, Section, ZeroPart, register
 from portal.dashboards.selectors import Kpi, Num
+from supervision.incidents import INCIDENT_FILTERS, missed_q
 from supervision.models import Incident, IncidentFigure
-
-MISSED = (
-    Q(forwarded_to_city_at__gt=F("city_due_at"))
-    | Q(forwarded_to_province_at__gt=F("province_due_at"))
-    | Q(status="open", forwarded_to_city_at__isnull=True, city_due_at__lt=Now())
-    | Q(status="open", forwarded_to_province_at__isnull=True, province_due_at__lt=Now())
-)
 
 
 def counted_elsewhere(period: Period, conflict_id: int | None) -> dict[str, Exists]:
@@ -67,7 +60,7 @@ def incident_measures(period: Period, conflict_id: int | None) -> dict:
     return {
         "open": Count("id", filter=Q(status=Incident.Status.OPEN)),
         "reported": Count("id", filter=window),
-        "missed": Count("id", filter=window & MISSED),
+        "missed": Count("id", filter=window & missed_q()),
         **{
             goal: Count("id", filter=window & Q(incident_class__zero_goal=goal) & ~Q(elsewhere[goal]))
             for goal in ("duty_crime", "conflict", "opinion")
@@ -81,6 +74,7 @@ class IncidentFigures(FigureSet):
     order = 35
     model = IncidentFigure
     place_fields = ("open", "missed", "duty_crime", "conflict", "opinion")
+    lists = (DrillList("incidents", "supervision:incidents", lambda: INCIDENT_FILTERS, lambda: Incident),)
 
     def facts(self) -> dict:
         from cases.figures import conflict_class_id
@@ -90,21 +84,28 @@ class IncidentFigures(FigureSet):
     def refresh(self, table, period: Period, facts: dict) -> None:
         place = {"region_id": F("region_id"), "unit_id": F("unit_id")}
         measures = incident_measures(period, facts["conflict_class"])
-        table.insert("all", Incident.objects.filter(unit__isnull=False), place, measures)
+        table.insert("all", Incident.objects.all(), place, measures)
 
     def contribute(self, board, rows) -> None:
-        # Unlinked numbers: the incident list has no drill-down filters (yet), and a number links
-        # only where its list shows the same count (portal/dashboards/tests/test_links.py).
-        t = board.totals[self.key]
+        t, ws = board.totals[self.key], board.period.window_start
+
+        def link(**params) -> str:
+            return board.links.to("incidents", **params)
+
         board.sections.append(
             Section(
                 "incidents",
                 _("突发事件信息报送"),
                 _("三级负责制：县报市、市报省时限按分钟计"),
                 [
-                    Kpi(_("处置中"), Num(t["open"]), _("尚未终报")),
-                    Kpi(_("报送超时"), Num(t["missed"]), _("近12个月，报市或报省超过时限"), tone="danger"),
-                    Kpi(_("接报事件"), Num(t["reported"]), _("近12个月")),
+                    Kpi(_("处置中"), Num(t["open"], link(status=Incident.Status.OPEN)), _("尚未终报")),
+                    Kpi(
+                        _("报送超时"),
+                        Num(t["missed"], link(missed="yes", received_from=ws)),
+                        _("近12个月，报市或报省超过时限"),
+                        tone="danger",
+                    ),
+                    Kpi(_("接报事件"), Num(t["reported"], link(received_from=ws)), _("近12个月")),
                 ],
             )
         )

@@ -7,6 +7,8 @@ reads go through their selectors, so another region's item answers like a missin
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -230,18 +232,18 @@ def risk_item(request, pk: int):
 @needs(Cap.VIEW_RECORDS, model=Incident)
 def incident_list(request):
     user = request.user
-    incidents = inc.incidents_visible_to(user)
-    status = request.GET.get("status") or ""
-    if status in Incident.Status.values:
-        incidents = incidents.filter(status=status)
+    incidents, filters = inc.incidents_filtered(user, request.GET)
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode({key: value for key, value in filters.items() if value})
     return render(
         request,
         "supervision/risks/incidents.html",
         {
             "tab": "incidents",
             "page": page,
-            "status": status,
+            "status": filters["status"],
+            "filters": filters,
+            "query": query,
             "statuses": Incident.Status.choices,
             "strip": inc.incident_strip(user) if has_cap(user, Cap.VIEW_DASHBOARD) else None,
             "can_report": has_cap(user, Cap.EDIT_RECORDS) and user.region_id and user.region.level in inc.COUNTY_LEVELS,

@@ -13,11 +13,18 @@ from django.core.exceptions import ValidationError
 
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
+from portal.dashboards.period import Period
 from portal.notifications.delivery import deliveries_send
 from portal.notifications.models import Alert, Delivery, InboxMessage
 from portal.notifications.sweep import alerts_fan_out, alerts_sweep
 from portal.workdays.calendar import is_working_day
-from supervision.incidents import incident_add_report, incident_forward, incident_report, incident_strip
+from supervision.incidents import (
+    incident_add_report,
+    incident_forward,
+    incident_report,
+    incident_strip,
+    incidents_filtered,
+)
 from supervision.models import DutyOfficer, Incident, IncidentClass, IncidentReport
 
 pytestmark = pytest.mark.django_db
@@ -214,8 +221,23 @@ def test_the_strip_counts_open_incidents_and_missed_limits_in_scope(people):
     report(people, at(HOLIDAY, 9, 0))  # not forwarded, limit passed at 09:30: missed
     on_time = report(people, at(HOLIDAY, 11, 50))
     incident_forward(actor=people["county"], incident=on_time, now=at(HOLIDAY, 11, 55))
-    assert incident_strip(people["city_staff"], now=now) == {"open": 2, "missed": 1, "missed_open": 1}
-    assert incident_strip(people["other_county"], now=now) == {"open": 0, "missed": 0, "missed_open": 0}
+    since = Period.of(HOLIDAY).window_start
+    assert incident_strip(people["city_staff"], now=now) == {
+        "open": 2,
+        "missed": 1,
+        "missed_open": 1,
+        "received_from": since,
+    }
+    assert incident_strip(people["other_county"], now=now) == {
+        "open": 0,
+        "missed": 0,
+        "missed_open": 0,
+        "received_from": since,
+    }
+    # each number is its list: the list's filters select the same incidents
+    for params, expected in (({"status": "open"}, 2), ({"missed": "yes", "received_from": since.isoformat()}, 1)):
+        assert incidents_filtered(people["city_staff"], params, now=now)[0].count() == expected
+        assert incidents_filtered(people["other_county"], params, now=now)[0].count() == 0
 
 
 def test_the_minute_sweep_with_nothing_due_is_a_few_queries(people, django_assert_max_num_queries):

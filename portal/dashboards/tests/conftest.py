@@ -95,7 +95,7 @@ def problem(
         title=title,
         category=Category.objects.get(code=category),
         source=source,
-        region_id=region or unit.region_id,
+        region_id=unit.region_id,
         unit=unit,
         domain=EnforcementDomain.objects.get(code=domain),
         status=status,
@@ -162,6 +162,27 @@ def accountability(problem_, *, measure=Accountability.Measure.CRITICISM, seriou
     )
 
 
+def incident(unit, *, received: dt.datetime, city_after: int | None = None, closed: bool = False):
+    """An incident of 执法冲突 at ``unit`` (the report always names one), forwarded to the city
+    ``city_after`` minutes after its receipt (its limit is 30)."""
+    from supervision.models import Incident, IncidentClass
+
+    forwarded = received + dt.timedelta(minutes=city_after) if city_after is not None else None
+    return Incident.objects.create(
+        code=f"SJ-T{next(_numbers):05d}",
+        title="执法现场冲突",
+        incident_class=IncidentClass.objects.get(code="conflict"),
+        region_id=unit.region_id,
+        unit=unit,
+        received_at=received,
+        city_due_at=received + dt.timedelta(minutes=30),
+        forwarded_to_city_at=forwarded,
+        city_received_at=forwarded,
+        status=Incident.Status.CLOSED if closed else Incident.Status.OPEN,
+        closed_at=received + dt.timedelta(hours=5) if closed else None,
+    )
+
+
 @pytest.fixture
 def world(units):
     """Records in two cities, three counties and at the province's and a city's own level, in
@@ -218,5 +239,9 @@ def world(units):
     complaint(u["city"], category="cubao-attitude", escalated=True)
     complaint(u["b"], category="cubao-entrapment")
     complaint(u["b"], received_on=days(-500), status=c.CLOSED, closed_on=days(-480))  # before the window
+    incident(u["a"], received=at(days(-3)))  # open, never forwarded: its limit missed
+    incident(u["a_station"], received=at(days(-10)), city_after=10, closed=True)  # on time, closed
+    incident(u["a2"], received=at(days(-20)), city_after=45)  # forwarded late, still open
+    incident(u["b"], received=at(days(-500)), city_after=90, closed=True)  # late, before the window
     figures_refresh()
     return made
