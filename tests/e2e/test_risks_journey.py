@@ -108,6 +108,12 @@ def test_negative_list_adoption_and_an_incident_forwarded_up_the_three_levels(
         province.open("/supervision/risks/incidents/")
         expect(page.locator("#incidents")).to_contain_text(incident.code)
         expect(page.locator("#incident-strip")).to_be_visible()
+        page.screenshot(path=str(screenshot_dir / "incident_list.png"), full_page=True)
+        # the strip's "missed" number opens the list of those incidents: this one was on time
+        page.locator("#incident-strip a").nth(1).click()
+        page.wait_for_url(re.compile(r"missed=yes"))
+        expect(page.locator("#incidents")).not_to_contain_text(incident.code)
+        expect(page.locator("#incident-filters select[name=missed]")).to_have_value("yes")
         for desk in (province, city, county):
             assert not desk.watch.problems, desk.watch.problems
     finally:
