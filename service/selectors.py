@@ -83,6 +83,16 @@ def station_months(user, params) -> tuple:
     return qs.order_by("-month", "region_id", "leader_id"), cleaned
 
 
+def record_kinds(params) -> list[str]:
+    """The known kinds asked for, in the order given, each once (``kind`` may repeat); unknown
+    values are ignored, as for every filter of the lists."""
+    given = params.getlist("kind") if hasattr(params, "getlist") else [params.get("kind") or ""]
+    if isinstance(given, str):
+        given = [given]
+    wanted = {(k or "").strip()[:64] for k in given}
+    return [k for k in ServiceRecord.Kind.values if k in wanted]
+
+
 def records(user, params) -> tuple:
     cleaned = _clean(params, RECORD_FILTERS)
     qs = (
@@ -92,8 +102,11 @@ def records(user, params) -> tuple:
     )
     if (where := _in_region(cleaned["region"])) is not None:
         qs = qs.filter(where)
-    if cleaned["kind"] in ServiceRecord.Kind.values:
-        qs = qs.filter(kind=cleaned["kind"])
+    # kind may repeat (kind=open_day&kind=experience: the dashboards' combined figure)
+    kinds = record_kinds(params)
+    cleaned["kinds"] = kinds
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
     if cleaned["status"] in ServiceRecord.Status.values:
         qs = qs.filter(status=cleaned["status"])
     return qs.order_by("kind", "region_id", "-id"), cleaned

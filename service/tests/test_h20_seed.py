@@ -41,11 +41,13 @@ def test_the_demo_seed_and_its_coverage_figures(client: Client):
     checked = 0
     for row in rows:
         for key, url in row["links"].items():
-            if url:
-                listed = client.get(url).context["page"].paginator.count
-                assert listed == row["counts"][key], (row["region"].code, key)
-                checked += 1
+            assert url, (row["region"].code, key)  # every figure links, the combined one too
+            listed = client.get(url).context["page"].paginator.count
+            assert listed == row["counts"][key], (row["region"].code, key)
+            checked += 1
     assert checked > 0
+    assert "kind=open_day&kind=experience" in rows[0]["links"]["open_days"]
+    assert sum(r["counts"]["open_days"] for r in rows) >= 2  # both kinds are in it
     zhengzhou = next(r for r in rows if r["region"].code == "410100")
     assert zhengzhou["counts"]["unassigned"] == 0 and zhengzhou["counts"]["months_below"] >= 1
     luoyang = next(r for r in rows if r["region"].code == "410300")
@@ -57,5 +59,12 @@ def test_the_demo_seed_and_its_coverage_figures(client: Client):
     figures_refresh()
     for row in rows:
         figure = ServiceFigure.objects.filter(region_id=row["region"].code, unit__isnull=True, dim="all")
-        for key in ("enterprises", "unassigned", "months_below", "party_branches", "rest_rooms"):
+        for key in ("enterprises", "unassigned", "months_below", "party_branches", "rest_rooms", "open_days"):
             assert sum(figure.values_list(key, flat=True)) == row["counts"][key], (row["region"].code, key)
+
+    # the dashboard's combined "open days / experience weeks" number links to a list equal to it
+    board = client.get("/").context["d"]
+    kpi = next(k for k in board.section("service").kpis if str(k.label) == "开放日/体验周")
+    assert kpi.num.url and "kind=open_day" in kpi.num.url and "kind=experience" in kpi.num.url
+    assert kpi.num.value == sum(r["counts"]["open_days"] for r in rows) >= 2
+    assert client.get(kpi.num.url).context["page"].paginator.count == kpi.num.value

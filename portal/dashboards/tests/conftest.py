@@ -218,5 +218,19 @@ def world(units):
     complaint(u["city"], category="cubao-attitude", escalated=True)
     complaint(u["b"], category="cubao-entrapment")
     complaint(u["b"], received_on=days(-500), status=c.CLOSED, closed_on=days(-480))  # before the window
+    # issue 20: open days and experience weeks, one combined figure linked with kind repeated
+    from service.models import ServiceRecord
+
+    author, _ = User.objects.get_or_create(username="d_records", defaults={"region_id": "410000"})
+    for kind, code, status in (
+        ("open_day", "410105", "in_use"),
+        ("experience", "410122", "in_use"),
+        ("experience", "410105", "in_use"),
+        ("open_day", "410303", "in_use"),
+        ("experience", "410105", "planned"),  # not held yet: not counted
+    ):
+        ServiceRecord.objects.create(
+            kind=kind, title=f"{kind} {code}", region_id=code, status=status, created_by=author
+        )
     figures_refresh()
     return made
