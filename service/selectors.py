@@ -147,6 +147,30 @@ def month_progress(user, today: dt.date) -> list[dict]:
     return [{"contact": c, "days": days.get(c.user_id, 0)} for c in contacts]
 
 
+def own_service(user, today: dt.date) -> dict:
+    """A leader's own: its assignments, this month's station days, its recent days and visits
+    (the leader's page; a fixed number of queries)."""
+    first = today.replace(day=1)
+    assignments = list(
+        Assignment.objects.filter(leader=user)
+        .select_related("enterprise", "station", "region")
+        .order_by("station_id", "enterprise__name")
+    )
+    days = list(StationDay.objects.filter(leader=user).select_related("station").order_by("-day")[:20])
+    return {
+        "stations": [a.station for a in assignments if a.station_id],
+        "enterprises": [a.enterprise for a in assignments if a.enterprise_id],
+        "days": days,
+        "month_days": StationDay.objects.filter(leader=user, day__gte=first, day__lte=today).count(),
+        "visits": list(
+            Visit.objects.filter(leader=user)
+            .select_related("enterprise")
+            .prefetch_related("issues")
+            .order_by("-visited_on", "-id")[:20]
+        ),
+    }
+
+
 # --- the public contact list (no login): one enterprise, by exact name or credit code ----------
 
 

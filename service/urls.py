@@ -15,6 +15,7 @@ urlpatterns = [
     path("visits/", views.visit_list, name="visits"),
     path("issues/<int:pk>/close/", views.issue_close, name="issue-close"),
     path("station-days/", views.station_day_list, name="station-days"),
+    path("mine/", views.my_service, name="mine"),  # a leader's own station days and visits
     path("months/", views.month_list, name="months"),
     path("records/", views.record_list, name="records"),
     path("records/<int:pk>/", views.record_detail, name="record"),
