@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from complaints import throttle
-from portal.accounts.access import needs, public
+from portal.accounts.access import needs, public, signed_in
 from portal.accounts.capabilities import Cap, has_cap
 from portal.accounts.scoping import get_visible_or_404
 from portal.audit.context import client_ip
@@ -358,6 +358,15 @@ def station_day_list(request):
         },
         status=status,
     )
+
+
+@signed_in
+def station_days_go(request):
+    """Where the station-day reminder links (one link for all its recipients): a leader to its
+    own page, staff to the station-day register."""
+    if has_cap(request.user, Cap.LOG_OWN_SERVICE) and not has_cap(request.user, Cap.VIEW_RECORDS):
+        return redirect("service:mine")
+    return redirect("service:station-days")
 
 
 @needs(Cap.LOG_OWN_SERVICE)

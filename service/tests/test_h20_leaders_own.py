@@ -160,3 +160,9 @@ def test_staff_keep_logging_on_behalf_and_the_pages_stay_apart(world):
     assert leader.get(reverse("service:visits")).status_code == 404
     assert world["station"].name in leader.get(reverse("service:mine")).content.decode()
     assert Client().get(reverse("service:mine")).status_code == 302  # anonymous: the login page
+
+
+def test_the_reminder_link_takes_each_recipient_where_it_may_act(world):
+    url = reverse("service:station-days-go")
+    assert signed_in(world["leader"]).get(url)["Location"] == reverse("service:mine")
+    assert signed_in(world["county"]).get(url)["Location"] == reverse("service:station-days")
