@@ -131,7 +131,7 @@ class StationDaySource(AlertSource):
                 title=title,
                 body=body,
                 sms=_("【河南交通执法监督】") + title,
-                link=reverse("service:station-days"),
+                link=reverse("service:station-days-go"),  # leader: its own page; staff: the register
                 level="warning",
             )
         return out

@@ -8,7 +8,8 @@ shows the same rows:
   station days in the twelve months' window, by the leader's region (the month list with
   ``below=yes&month_from=``);
 - **stations** (基层站所): active units of kind station; the light registers in use by kind
-  (the record list with ``kind=…&status=in_use``); party branches and demonstration sites are
+  (the record list with ``kind=…&status=in_use``; the open days and experience weeks, one
+  figure, repeat ``kind``: ``kind=open_day&kind=experience``); party branches and demonstration sites are
   one per station, so their count over the stations is the coverage.
 
 Rows are subtree rows only (no unit rows): each record adds to its region's row, its city's
@@ -110,7 +111,7 @@ class ServiceFigures(FigureSet):
 
         def records(column) -> str:
             kinds = RECORD_COLUMNS[column]
-            return link("service_records", kind=kinds[0], status=IN_USE) if len(kinds) == 1 else ""
+            return link("service_records", kind=list(kinds) if len(kinds) > 1 else kinds[0], status=IN_USE)
 
         board.sections.append(
             Section(
@@ -138,7 +139,7 @@ class ServiceFigures(FigureSet):
                     ),
                     Kpi(_("服务型执法示范点"), Num(t["demo_sites"], records("demo_sites"))),
                     Kpi(_("司机之家"), Num(t["rest_rooms"], records("rest_rooms"))),
-                    Kpi(_("开放日/体验周"), Num(t["open_days"])),
+                    Kpi(_("开放日/体验周"), Num(t["open_days"], records("open_days"))),
                     Kpi(_("以案释法"), Num(t["case_talks"], records("case_talks"))),
                 ],
             )
@@ -212,7 +213,7 @@ def coverage_rows(user) -> list[dict]:
             "months_below": f"{months}?region={code}&below=yes&month_from={window.isoformat()}",
         }
         for column, kinds in RECORD_COLUMNS.items():
-            links[column] = f"{records}?region={code}&kind={kinds[0]}&status={IN_USE}" if len(kinds) == 1 else ""
+            links[column] = f"{records}?region={code}&{'&'.join(f'kind={k}' for k in kinds)}&status={IN_USE}"
         rows.append(
             {
                 "region": region,

@@ -11,7 +11,7 @@ from portal.accounts.capabilities import Cap
 from portal.accounts.models import User
 from portal.accounts.scoping import subtree_q
 from portal.regions.models import Region, Unit
-from service.models import Enterprise, LeaderContact, Meeting, ServiceRecord, Visit
+from service.models import Assignment, Enterprise, LeaderContact, Meeting, ServiceRecord, Visit
 
 
 def _regions(user):
@@ -22,6 +22,11 @@ def _leaders(user):
     return User.objects.filter(
         is_active=True, pk__in=LeaderContact.objects.visible_to(user, Cap.VIEW_RECORDS).values("user")
     ).order_by("region_id", "username")
+
+
+def _own_leader(form, user) -> None:
+    """A leader's own form has no leader to choose: the view logs for the reader itself."""
+    del form.fields["leader"]
 
 
 def _stations(user):
@@ -67,8 +72,14 @@ class AssignmentForm(PortalForm):
     enterprise = forms.ModelChoiceField(label=_("联系企业"), queryset=Enterprise.objects.none(), required=False)
     station = forms.ModelChoiceField(label=_("联系站所"), queryset=Unit.objects.none(), required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, own=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if own:  # a leader logging its own visit: itself, its assigned enterprises
+            _own_leader(self, user)
+            self.fields["enterprise"].queryset = Enterprise.objects.filter(
+                pk__in=Assignment.objects.filter(leader=user, enterprise__isnull=False).values("enterprise")
+            ).order_by("name")
+            return
         self.fields["leader"].queryset = _leaders(user)
         self.fields["enterprise"].queryset = Enterprise.objects.visible_to(user, Cap.VIEW_RECORDS).order_by("name")
         self.fields["station"].queryset = _stations(user)
@@ -88,8 +99,14 @@ class VisitForm(PortalForm):
         help_text=_("每行一个问题。"),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, own=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if own:  # a leader logging its own visit: itself, its assigned enterprises
+            _own_leader(self, user)
+            self.fields["enterprise"].queryset = Enterprise.objects.filter(
+                pk__in=Assignment.objects.filter(leader=user, enterprise__isnull=False).values("enterprise")
+            ).order_by("name")
+            return
         self.fields["leader"].queryset = _leaders(user)
         self.fields["enterprise"].queryset = Enterprise.objects.visible_to(user, Cap.VIEW_RECORDS).order_by("name")
 
@@ -112,8 +129,14 @@ class StationDayForm(PortalForm):
         label=_("收集的群众意见"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, own=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if own:  # a leader logging its own day: itself, its assigned stations
+            _own_leader(self, user)
+            self.fields["station"].queryset = Unit.objects.filter(
+                pk__in=Assignment.objects.filter(leader=user, station__isnull=False).values("station")
+            ).order_by("region_id", "name")
+            return
         self.fields["leader"].queryset = _leaders(user)
         self.fields["station"].queryset = _stations(user)
 

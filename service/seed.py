@@ -44,8 +44,24 @@ def _station(region: str) -> Unit | None:
     return Unit.objects.filter(region_id=region, kind=Unit.Kind.STATION, active=True).order_by("pk").first()
 
 
+LARGE_ENTERPRISES = 100_000
+LARGE_PREFIX = "豫运"  # the large seed's enterprise names: 豫运<county><number><kind>有限公司
+KIND_WORDS = {
+    "passenger": "客运",
+    "freight": "物流",
+    "dangerous": "危险货物运输",
+    "taxi": "出租汽车",
+    "bus": "公交",
+    "repair": "机动车维修",
+    "training": "驾驶员培训",
+}
+
+
 def seed(ctx: SeedContext) -> None:
-    if ctx.large or Enterprise.objects.exists():
+    if ctx.large:
+        seed_large(ctx)
+        return
+    if Enterprise.objects.exists():
         return
     actor = User.objects.filter(username="shengting").first()
     if actor is None:
@@ -177,3 +193,111 @@ def seed(ctx: SeedContext) -> None:
         ],
     )
     ctx.count("enterprises", len(made))
+
+
+def seed_large(ctx: SeedContext, n: int = LARGE_ENTERPRISES) -> None:
+    """Provincial scale for the public pages' benchmark (bench/bench_service.py): ``n``
+    enterprises spread over every county, each assigned to its county's leader (every tenth to
+    the city's leader too), one leader with a contact per county and city, every other phone
+    published, and each leader's first station assigned. Additive and idempotent: skipped when
+    the large enterprises are there. Bulk: leaders by bulk_create, enterprises and their
+    assignments by COPY with reserved ids."""
+    from django.contrib.auth.hashers import make_password
+
+    from portal.core.seeding import copy_rows, reserve_ids
+    from portal.regions.models import Region
+    from service.models import Assignment, LeaderContact
+
+    if Enterprise.objects.filter(name__startswith=LARGE_PREFIX).exists():
+        return
+    rng = ctx.rng
+    regions = list(
+        Region.objects.filter(level__in=[Region.Level.CITY, Region.Level.COUNTY])
+        .order_by("code")
+        .values_list("code", "name", "level", "parent_id")
+    )
+    counties = [(code, name, parent) for code, name, level, parent in regions if level == Region.Level.COUNTY]
+    if not counties:
+        return
+    unusable = make_password(None)
+    leaders = User.objects.bulk_create(
+        [
+            User(
+                username=f"bench_lingdao_{code}",
+                password=unusable,
+                region_id=code,
+                roles=[Role.LEADER],
+                first_name=f"{name}交通运输局局长",
+            )
+            for code, name, _level, _parent in regions
+        ],
+        ignore_conflicts=True,
+    )
+    by_region = dict(
+        User.objects.filter(username__in=[f"bench_lingdao_{code}" for code, *_ in regions]).values_list(
+            "region_id", "pk"
+        )
+    )
+    LeaderContact.objects.bulk_create(
+        [
+            LeaderContact(
+                user_id=by_region[code],
+                post=f"{name}交通运输局局长",
+                phone=f"0371-{6000_0000 + i:08d}",
+                published=i % 2 == 0,
+                region_id=code,
+            )
+            for i, (code, name, _level, _parent) in enumerate(regions)
+        ],
+        ignore_conflicts=True,
+    )
+    stations = {}
+    for pk, region_id in (
+        Unit.objects.filter(kind=Unit.Kind.STATION, active=True).order_by("pk").values_list("pk", "region_id")
+    ):
+        stations.setdefault(region_id, pk)
+    now = timezone.now()
+    Assignment.objects.bulk_create(
+        [
+            Assignment(leader_id=by_region[code], station_id=stations[code], region_id=code, assigned_at=now)
+            for code, *_ in regions
+            if code in stations
+        ],
+        ignore_conflicts=True,
+    )
+    kinds = list(KIND_WORDS)
+    sizes = [value for value, _label in Enterprise.Size.choices]
+    ids = reserve_ids(Enterprise, n)
+    plan = []  # (id, county code, city code)
+    for i, pk in enumerate(ids):
+        code, _name, parent = counties[i % len(counties)]
+        plan.append((pk, code, parent))
+
+    def enterprises():
+        for i, (pk, code, _parent) in enumerate(plan):
+            kind = kinds[int(rng.random() * len(kinds))]
+            first = f"91{code}{i:09d}"
+            yield (
+                pk,
+                f"{LARGE_PREFIX}{counties[i % len(counties)][1]}{i:06d}{KIND_WORDS[kind]}有限公司",
+                first + check_character(first),
+                "",
+                kind,
+                sizes[int(rng.random() * len(sizes))],
+                code,
+                True,
+                now,
+            )
+
+    columns = ["id", "name", "credit_code", "check_override_reason", "kind", "size", "region", "active", "created_at"]
+    ctx.count("enterprises", copy_rows(Enterprise, columns, enterprises()))
+
+    def assignments():
+        for i, (pk, code, parent) in enumerate(plan):
+            yield (by_region[code], pk, code, now)
+            if i % 10 == 0 and parent in by_region:
+                yield (by_region[parent], pk, code, now)
+
+    written = copy_rows(Assignment, ["leader", "enterprise", "region", "assigned_at"], assignments())
+    ctx.count("leaders", len(leaders))
+    ctx.count("assignments", written)

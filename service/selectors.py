@@ -83,6 +83,16 @@ def station_months(user, params) -> tuple:
     return qs.order_by("-month", "region_id", "leader_id"), cleaned
 
 
+def record_kinds(params) -> list[str]:
+    """The known kinds asked for, in the order given, each once (``kind`` may repeat); unknown
+    values are ignored, as for every filter of the lists."""
+    given = params.getlist("kind") if hasattr(params, "getlist") else [params.get("kind") or ""]
+    if isinstance(given, str):
+        given = [given]
+    wanted = {(k or "").strip()[:64] for k in given}
+    return [k for k in ServiceRecord.Kind.values if k in wanted]
+
+
 def records(user, params) -> tuple:
     cleaned = _clean(params, RECORD_FILTERS)
     qs = (
@@ -92,8 +102,11 @@ def records(user, params) -> tuple:
     )
     if (where := _in_region(cleaned["region"])) is not None:
         qs = qs.filter(where)
-    if cleaned["kind"] in ServiceRecord.Kind.values:
-        qs = qs.filter(kind=cleaned["kind"])
+    # kind may repeat (kind=open_day&kind=experience: the dashboards' combined figure)
+    kinds = record_kinds(params)
+    cleaned["kinds"] = kinds
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
     if cleaned["status"] in ServiceRecord.Status.values:
         qs = qs.filter(status=cleaned["status"])
     return qs.order_by("kind", "region_id", "-id"), cleaned
@@ -132,6 +145,30 @@ def month_progress(user, today: dt.date) -> list[dict]:
         .values_list("leader", "n")
     )
     return [{"contact": c, "days": days.get(c.user_id, 0)} for c in contacts]
+
+
+def own_service(user, today: dt.date) -> dict:
+    """A leader's own: its assignments, this month's station days, its recent days and visits
+    (the leader's page; a fixed number of queries)."""
+    first = today.replace(day=1)
+    assignments = list(
+        Assignment.objects.filter(leader=user)
+        .select_related("enterprise", "station", "region")
+        .order_by("station_id", "enterprise__name")
+    )
+    days = list(StationDay.objects.filter(leader=user).select_related("station").order_by("-day")[:20])
+    return {
+        "stations": [a.station for a in assignments if a.station_id],
+        "enterprises": [a.enterprise for a in assignments if a.enterprise_id],
+        "days": days,
+        "month_days": StationDay.objects.filter(leader=user, day__gte=first, day__lte=today).count(),
+        "visits": list(
+            Visit.objects.filter(leader=user)
+            .select_related("enterprise")
+            .prefetch_related("issues")
+            .order_by("-visited_on", "-id")[:20]
+        ),
+    }
 
 
 # --- the public contact list (no login): one enterprise, by exact name or credit code ----------

@@ -41,6 +41,16 @@ def _require_edit(actor) -> None:
         raise PermissionDenied
 
 
+def _require_log_for(actor, leader) -> None:
+    """Station days and visits: staff with EDIT_RECORDS log them for any leader in scope; a
+    leader (LOG_OWN_SERVICE) logs its own only, never another leader's."""
+    if has_cap(actor, Cap.EDIT_RECORDS):
+        return
+    if has_cap(actor, Cap.LOG_OWN_SERVICE) and leader is not None and leader.pk == actor.pk:
+        return
+    raise PermissionDenied
+
+
 # --- enterprises ---------------------------------------------------------------------------------
 
 
@@ -175,7 +185,7 @@ def assignment_remove(*, actor, assignment: Assignment) -> None:
 def visit_log(
     *, actor, leader, enterprise: Enterprise, visited_on: dt.date, form: str, notes: str = "", issues=()
 ) -> Visit:
-    _require_edit(actor)
+    _require_log_for(actor, leader)
     ensure_writable(actor, region=enterprise.region, field="enterprise")
     if visited_on > timezone.localdate():
         raise ValidationError({"visited_on": _("走访日期不能晚于今天，请填写实际走访的日期。")})
@@ -229,7 +239,7 @@ def issue_resolve(*, actor, issue: VisitIssue, resolution: str = "", problem=Non
 def station_day_log(
     *, actor, leader, station: Unit, day: dt.date, officer_opinions: str = "", public_opinions: str = ""
 ) -> StationDay:
-    _require_edit(actor)
+    _require_log_for(actor, leader)
     ensure_writable(actor, unit=station, field="station")
     if day > timezone.localdate():
         raise ValidationError({"day": _("驻点日期不能晚于今天：驻点办公在当天或之后登记。")})

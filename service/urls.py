@@ -15,6 +15,10 @@ urlpatterns = [
     path("visits/", views.visit_list, name="visits"),
     path("issues/<int:pk>/close/", views.issue_close, name="issue-close"),
     path("station-days/", views.station_day_list, name="station-days"),
+    path("mine/", views.my_service, name="mine"),
+    path(
+        "station-days/go/", views.station_days_go, name="station-days-go"
+    ),  # the reminder's link  # a leader's own station days and visits
     path("months/", views.month_list, name="months"),
     path("records/", views.record_list, name="records"),
     path("records/<int:pk>/", views.record_detail, name="record"),

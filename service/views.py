@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from complaints import throttle
-from portal.accounts.access import needs, public
+from portal.accounts.access import needs, public, signed_in
 from portal.accounts.capabilities import Cap, has_cap
 from portal.accounts.scoping import get_visible_or_404
 from portal.audit.context import client_ip
@@ -355,6 +355,70 @@ def station_day_list(request):
             "today": today,
             "form": form,
             "can_edit": _can_edit(request.user),
+        },
+        status=status,
+    )
+
+
+@signed_in
+def station_days_go(request):
+    """Where the station-day reminder links (one link for all its recipients): a leader to its
+    own page, staff to the station-day register."""
+    if has_cap(request.user, Cap.LOG_OWN_SERVICE) and not has_cap(request.user, Cap.VIEW_RECORDS):
+        return redirect("service:mine")
+    return redirect("service:station-days")
+
+
+@needs(Cap.LOG_OWN_SERVICE)
+def my_service(request):
+    """A leadership member's own page: its assignments, this month's station days, its recent
+    days and visits, and the two forms to log its own (never another leader's; staff with
+    EDIT_RECORDS log on behalf from the station-day and visit pages)."""
+    user = request.user
+    what = request.POST.get("what") if request.method == "POST" else None
+    day_form = StationDayForm(request.POST if what == "day" else None, user=user, own=True)
+    visit_form = VisitForm(request.POST if what == "visit" else None, user=user, own=True)
+    status = 200
+    if what in ("day", "visit"):
+        form = day_form if what == "day" else visit_form
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if what == "day":
+                    services.station_day_log(
+                        actor=user,
+                        leader=user,
+                        station=data["station"],
+                        day=data["day"],
+                        officer_opinions=data["officer_opinions"],
+                        public_opinions=data["public_opinions"],
+                    )
+                else:
+                    services.visit_log(
+                        actor=user,
+                        leader=user,
+                        enterprise=data["enterprise"],
+                        visited_on=data["visited_on"],
+                        form=data["form"],
+                        notes=data["notes"],
+                        issues=data["issues"].splitlines(),
+                    )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("已登记驻点办公。") if what == "day" else _("已登记走访。"))
+                return redirect("service:mine")
+        status = 400
+    today = timezone.localdate()
+    return render(
+        request,
+        "service/mine.html",
+        {
+            **selectors.own_service(user, today),
+            "day_form": day_form,
+            "visit_form": visit_form,
+            "minimum": services.MIN_STATION_DAYS,
+            "today": today,
         },
         status=status,
     )

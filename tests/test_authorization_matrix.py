@@ -62,6 +62,7 @@ ACTORS = [
     Actor("auditor_province", "410000", [Role.SECURITY_AUDITOR]),
     Actor("auditor_city_a", "410100", [Role.SECURITY_AUDITOR]),
     Actor("security_admin_city_a", "410100", [Role.SECURITY_ADMIN], staff=True),
+    Actor("leader_a1", "410105", [Role.LEADER]),  # issue 20: the dashboard and its own station days/visits
     Actor("anonymous"),
 ]
 

@@ -25,6 +25,9 @@ class Cap(StrEnum):
     VIEW_AUDIT = "audit.view"
     MANAGE_USERS = "users.manage"
     MANAGE_SYSTEM = "system.manage"
+    # issue 20: a leadership member logs its own station days and enterprise visits (only its
+    # own, within its assignments); EDIT_RECORDS logs them on any leader's behalf
+    LOG_OWN_SERVICE = "service.log_own"
 
 
 _CASEWORK = frozenset(
@@ -40,7 +43,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
     Role.COUNTY_OFFICER: _CASEWORK,
     Role.INSPECTOR: frozenset({Cap.VIEW_RECORDS, Cap.INSPECT}),
     Role.EVALUATOR: frozenset({Cap.EVALUATE}),
-    Role.LEADER: frozenset({Cap.VIEW_DASHBOARD}),
+    Role.LEADER: frozenset({Cap.VIEW_DASHBOARD, Cap.LOG_OWN_SERVICE}),
 }
 
 

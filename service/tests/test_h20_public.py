@@ -54,19 +54,39 @@ def test_the_lookup_answers_in_a_fixed_number_of_queries(world, client, django_a
         client.get(reverse("public:contacts"), {"q": world["enterprise"].name})
 
 
-def test_the_landing_page_links_the_public_pages_in_both_languages(client):
+PUBLIC_PAGES = (
+    "complaints:public-new",  # complaint filing
+    "complaints:public-track",  # and tracking
+    "cases:public",  # published handling results of problems (§5)
+    "supervision:public",  # delisted supervision items
+    "supervision:public-activities",  # the public inspections
+    "enforcement_cases:public-exemptions",  # the exemption list in force (§14, issue 19)
+    "evaluation:public",  # published evaluation rankings
+    "public:contacts",  # the enterprise contact lookup
+)
+
+
+def test_the_landing_page_links_the_public_pages_in_both_languages(world, client):
+    from cases.enforcement.clue_models import ExemptionItem
+    from cases.enforcement.models import ViolationItem
+
+    item = ViolationItem.objects.create(code="YS002", name="未随车携带道路运输证", exempt_first_offence=True)
+    ExemptionItem.objects.create(violation_item=item, name="未随车携带道路运输证（首违）", effective_from="2024-01-01")
     response = client.get(reverse("public:home"))
     body = response.content.decode()
     assert response.status_code == 200
-    for name in (
-        "complaints:public-new",
-        "complaints:public-track",
-        "cases:public",
-        "supervision:public",
-        "evaluation:public",
-        "public:contacts",
-    ):
+    assert "_auth_user_id" not in client.session  # anonymous throughout
+    personal = ("svc-leader", "svc-county", world["leader"].get_full_name(), "0371-66660001", world["enterprise"].name)
+    for name in PUBLIC_PAGES:
         assert f'href="{reverse(name)}"' in body, name
-        assert client.get(reverse(name)).status_code == 200, name
-    english = client.get(reverse("public:home"), headers={"accept-language": "en"})
-    assert "Enterprise" in english.content.decode()
+        page = client.get(reverse(name))
+        assert page.status_code == 200, name
+        assert not any(value in page.content.decode() for value in personal), name
+    assert not any(value in body for value in personal)
+    exemptions = client.get(reverse("enforcement_cases:public-exemptions")).content.decode()
+    assert "未随车携带道路运输证（首违）" in exemptions
+    english = client.get(reverse("public:home"), headers={"accept-language": "en"}).content.decode()
+    for text in ("Enterprise", "exempt from administrative penalty", "Complaint", "evaluation"):
+        assert text.lower() in english.lower(), text
+    for name in PUBLIC_PAGES:
+        assert f'href="{reverse(name)}"' in english, name

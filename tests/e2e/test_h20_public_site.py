@@ -64,7 +64,7 @@ def test_the_public_site_on_a_phone(browser, live_server, enterprise):
     try:
         page.goto(f"{live_server.url}/public/")
         expect(page.locator("h1")).to_contain_text("公众服务")
-        for key in ("complaint", "track", "results", "delisted", "inspections", "rankings", "contacts"):
+        for key in ("complaint", "track", "results", "delisted", "inspections", "exemptions", "rankings", "contacts"):
             expect(page.locator(f'[data-public="{key}"]')).to_be_visible()
         _no_sideways_scroll(page)
         # each public page it links opens without a login

@@ -243,5 +243,19 @@ def world(units):
     incident(u["a_station"], received=at(days(-10)), city_after=10, closed=True)  # on time, closed
     incident(u["a2"], received=at(days(-20)), city_after=45)  # forwarded late, still open
     incident(u["b"], received=at(days(-500)), city_after=90, closed=True)  # late, before the window
+    # issue 20: open days and experience weeks, one combined figure linked with kind repeated
+    from service.models import ServiceRecord
+
+    author, _ = User.objects.get_or_create(username="d_records", defaults={"region_id": "410000"})
+    for kind, code, status in (
+        ("open_day", "410105", "in_use"),
+        ("experience", "410122", "in_use"),
+        ("experience", "410105", "in_use"),
+        ("open_day", "410303", "in_use"),
+        ("experience", "410105", "planned"),  # not held yet: not counted
+    ):
+        ServiceRecord.objects.create(
+            kind=kind, title=f"{kind} {code}", region_id=code, status=status, created_by=author
+        )
     figures_refresh()
     return made
