@@ -517,6 +517,9 @@ class Disclosure(models.Model):
         verbose_name = _("处理结果公开")
         verbose_name_plural = _("处理结果公开")
         ordering = ["-published_at"]
+        # the public results page reads the newest first, a page at a time: in index order, not
+        # a sort of everything ever published
+        indexes = [models.Index(fields=["-published_at", "-id"], name="disclosure_newest_idx")]
 
     def __str__(self) -> str:
         return self.title
