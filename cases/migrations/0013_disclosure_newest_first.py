@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0012_exemptions_benchmarks_clues'),
+        ("cases", "0012_exemptions_benchmarks_clues"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='disclosure',
-            index=models.Index(fields=['-published_at', '-id'], name='disclosure_newest_idx'),
+            model_name="disclosure",
+            index=models.Index(fields=["-published_at", "-id"], name="disclosure_newest_idx"),
         ),
     ]
