@@ -3,11 +3,15 @@
 Not a ``bench_*.py`` module (it needs the 10,000,000 cases of ``bench/cases_seed.py``):
 
     make bench-cases BENCH_ARGS="--module clues_scale --results var/bench/results-clues.json"
+    (add ``--only check.day`` for the day checks alone, without the minutes of the full rescan)
 
 - **clues.check.day**: one day's new cases (30,000: the seed's most recently filed) checked by
   every enabled rule as the upload does it, one batch per unit (at most 5,000 key ids each)
   (``clues_check(keys=...)``); goal ≤ 5 s. Baseline: the same rules' selects alone over the
   same keys (``clues.plain_sql``), counted, in the same run.
+- **clues.check.day_decided**: the same over the 30,000 most recently *decided* cases (the
+  seed's newest filings are all undecided, so in them the rules about decisions, fines and
+  exemptions have no candidate and are skipped); the realistic day.
 - **clues.rescan.full**: the nightly full rescan (``clues_check()``) over all current cases;
   goal ≤ 5 min and ≤ 3× the baseline: the same rules' selects alone, materialised into a
   temporary table (the rows the engine upserts, without the upsert).
@@ -35,12 +39,15 @@ RESCAN_GOAL = Goal(
 )
 
 
-def _day_keys() -> list[list[int]]:
-    """The 30,000 most recently filed cases, in batches of one unit each (as units upload)."""
+def _day_keys(decided: bool = False) -> list[list[int]]:
+    """The 30,000 most recently filed cases (or, ``decided``, the most recently decided: the
+    seed's newest filings are all undecided, so most rules have nothing to look at in them), in
+    batches of one unit each (as units upload)."""
+    where, order = ("AND decided_on IS NOT NULL", "decided_on DESC") if decided else ("", "filed_on DESC")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT key_id, unit_id FROM cases_enforcementcase WHERE is_current"
-            " ORDER BY filed_on DESC, id DESC LIMIT %s",
+            f"SELECT key_id, unit_id FROM cases_enforcementcase WHERE is_current {where}"
+            f" ORDER BY {order}, id DESC LIMIT %s",
             [DAY],
         )
         per_unit: dict[int, list[int]] = {}
@@ -58,28 +65,35 @@ def _engine(batches):
             result = clues_check(keys=batch, kind="bench", record=False)
             for code, n in result.found.items():
                 found[code] = found.get(code, 0) + n
-                seconds[code] = round(seconds.get(code, 0) + result.seconds[code], 2)
+                seconds[code] = seconds.get(code, 0) + result.seconds[code]
         transaction.set_rollback(True)
+    seconds = {code: round(s, 2) for code, s in seconds.items()}
     print("clues.check.day per rule (s):", seconds, "found:", found, file=sys.stderr)
     return found
 
 
 def _plain(batches):
-    from cases.enforcement.clues import RULES, plain_sql
+    from cases.enforcement.clues import RULES, batch_years, plain_sql
 
     with connection.cursor() as cursor:
         for batch in batches:
+            years = batch_years(batch)  # once per batch, as the engine does
             for code in RULES:
-                sql, args = plain_sql(code, batch)
+                sql, args = plain_sql(code, batch, years)
                 cursor.execute(sql, args)
                 cursor.fetchone()
 
 
-def _day_benchmark() -> Benchmark:
+def _day_benchmark(decided: bool = False) -> Benchmark:
     return Benchmark(
-        name="clues.check.day",
-        measures="every clue rule over one day's 30,000 new cases, one batch per unit as uploaded (rolled back)",
-        setup=_day_keys,
+        name="clues.check.day_decided" if decided else "clues.check.day",
+        measures=(
+            "every clue rule over the 30,000 most recently decided cases (a day of decisions), one batch per unit"
+            if decided
+            else "every clue rule over one day's 30,000 new cases, one batch per unit as uploaded"
+        )
+        + " (rolled back)",
+        setup=lambda: _day_keys(decided),
         run=_engine,
         baseline=_plain,
         baseline_label="the rules' selects alone over the same keys, counted",
@@ -132,5 +146,6 @@ def _rescan(options) -> list[Result]:
 
 BENCHMARKS = [
     _day_benchmark(),
+    _day_benchmark(decided=True),
     Probe("clues.rescan.full", _rescan),
 ]

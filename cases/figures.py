@@ -47,6 +47,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases.enforcement import clue_figures  # noqa: F401 - registers the clue set (issue 19)
 from cases.enforcement import figures as enforcement_figures  # noqa: F401 - registers the enforcement set
 from cases.models import Accountability, Category, Problem, ProblemFigure, Verification
 from portal.accounts.capabilities import Cap, has_cap

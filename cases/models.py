@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.enforcement.clue_models import (  # noqa: F401 - exemption list, benchmarks, clues
     Clue,
+    ClueFigure,
     ClueRule,
     ClueRun,
     DiscretionBenchmark,

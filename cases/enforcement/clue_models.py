@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.scoping import ScopedQuerySet
+from portal.dashboards.models import FigureTable, count_field
 
 # the size of the official list (DESIGN.md: "Henan's list has 20 items"); the items not entered
 # yet are shown as waiting for an administrator, never made up
@@ -254,3 +255,25 @@ class ClueRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.finished_at:%Y-%m-%d %H:%M}"
+
+
+class ClueFigure(FigureTable):
+    """The dashboards' summary table of clues (``clue_figures.py`` fills it from the clues): by
+    the clue's region and unit, and by rule (``rule``) or by unit (``agency``: the unit again,
+    kept in the subtree rows so a region's dashboard lists its units)."""
+
+    rule = models.ForeignKey(ClueRule, null=True, on_delete=models.CASCADE, related_name="+", db_index=False)
+    agency = models.ForeignKey("regions.Unit", null=True, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    DIMENSIONS = ("dim", "rule", "agency", "month")
+
+    total = count_field()
+    open = count_field()
+    accepted = count_field()
+    dismissed = count_field()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dim", "region"], name="dash_clue_dim_region_idx"),
+            models.Index(fields=["unit", "dim"], name="dash_clue_unit_dim_idx"),
+        ]

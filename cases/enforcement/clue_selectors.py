@@ -13,12 +13,17 @@ from cases.enforcement.clue_models import Clue, ClueRule, DiscretionBenchmark, E
 from cases.enforcement.models import EnforcementCase
 from portal.accounts.capabilities import Cap
 from portal.accounts.scoping import get_visible_or_404
+from portal.regions.models import Region
 
 CASES_SHOWN = 100
 
 
-def clues_visible_to(user, *, rule: str = "", unit: int | None = None, status: str = "") -> QuerySet[Clue]:
+def clues_visible_to(
+    user, *, rule: str = "", unit: int | None = None, status: str = "", region: Region | None = None
+) -> QuerySet[Clue]:
     qs = Clue.objects.visible_to(user, Cap.VIEW_RECORDS)
+    if region is not None:  # the region's subtree, as the dashboards count it
+        qs = qs.filter(region__in=Region.objects.subtree_of(region).values("code"))
     if rule:
         qs = qs.filter(rule__code=rule)
     if unit:

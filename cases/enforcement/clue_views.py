@@ -22,7 +22,7 @@ from cases.models import Category, Problem
 from portal.accounts.access import needs, public
 from portal.accounts.capabilities import Cap
 from portal.core.api import ConflictError
-from portal.regions.models import EnforcementDomain, Unit
+from portal.regions.models import EnforcementDomain, Region, Unit
 
 PAGE_SIZE = 30
 CONFLICT_MESSAGE = gettext_lazy("该线索已被他人处理，页面已刷新为最新状态。")
@@ -33,6 +33,9 @@ DEFAULT_CATEGORY = {"station_fine": "lyj-directfine"}
 class ClueFilterForm(forms.Form):
     rule = forms.ChoiceField(label=gettext_lazy("规则"), required=False)
     unit = forms.ModelChoiceField(label=gettext_lazy("单位"), queryset=Unit.objects.none(), required=False)
+    region = forms.ModelChoiceField(
+        label=gettext_lazy("区划"), queryset=Region.objects.none(), to_field_name="code", required=False
+    )
     status = forms.ChoiceField(
         label=gettext_lazy("状态"), choices=[("", gettext_lazy("全部")), *Clue.Status.choices], required=False
     )
@@ -40,9 +43,10 @@ class ClueFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rule"].choices = [("", _("全部")), *((code, spec.name) for code, spec in RULES.items())]
-        self.fields["unit"].queryset = (
-            Unit.objects.visible_to(user, None).filter(kind=Unit.Kind.ENFORCEMENT_AGENCY).order_by("name")
-        )
+        # any unit of the reader's subtree (a dashboard of a unit links here with its pk)
+        self.fields["unit"].queryset = Unit.objects.visible_to(user, None).filter(active=True).order_by("name")
+        regions = Region.objects.subtree_of(user.region) if user.region_id else Region.objects.none()
+        self.fields["region"].queryset = regions.order_by("code")
         for name, field in self.fields.items():
             field.widget.attrs.update({"class": "form-select form-select-sm", "id": f"f-{name}"})
 
@@ -70,14 +74,27 @@ class DismissForm(forms.Form):
     )
 
 
+def clues_for_query(user, form: ClueFilterForm):
+    """The clues the queue lists for its filter form: none for filters it cannot read (the
+    form shows what is wrong), never the unfiltered queue in their place."""
+    if not form.is_bound:
+        return selectors.clues_visible_to(user)
+    if not form.is_valid():
+        return Clue.objects.none()
+    data = form.cleaned_data
+    return selectors.clues_visible_to(
+        user,
+        rule=data["rule"],
+        unit=data["unit"].pk if data["unit"] else None,
+        status=data["status"],
+        region=data["region"],
+    )
+
+
 @needs(Cap.VIEW_RECORDS, model=Clue)
 def clue_list(request):
     form = ClueFilterForm(request.GET or None, user=request.user)
-    filters = {}
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        filters = {"rule": data["rule"], "unit": data["unit"].pk if data["unit"] else None, "status": data["status"]}
-    qs = selectors.clues_visible_to(request.user, **filters)
+    qs = clues_for_query(request.user, form)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -48,6 +48,9 @@ class RuleSpec:
     sql: str  # the select, with {scope} (per-case rules) or {targets} (the comparing rules)
     params: tuple[Param, ...] = field(default_factory=tuple)
     kind: str = "case"  # case: one clue per case; party, plate, unit_month: the comparing rules
+    # what a batch's case must be for the rule to find anything with it (over ``c``, a current
+    # version); a batch with no such case skips the rule's statement (it would select nothing)
+    candidate: str = ""
 
 
 CURRENT = "c.is_current AND c.decided_on IS NOT NULL"
@@ -83,6 +86,8 @@ def _prior_keys(c: str, extra: str) -> str:
 
 
 CASE_COLUMNS = "'k' || c.key_id, c.unit_id, c.region_id"
+DECIDED_FINE = "c.decided_on IS NOT NULL AND c.penalty_type = 'fine'"
+DECIDED_EXEMPT = "c.decided_on IS NOT NULL AND c.discretion = 'exempt'"
 
 RULES: dict[str, RuleSpec] = {
     spec.code: spec
@@ -107,6 +112,7 @@ RULES: dict[str, RuleSpec] = {
                 "p.violation_item_id = c.violation_item_id AND p.decided_on < c.decided_on"
                 " AND p.decided_on >= c.decided_on - e.first_offence_days",
             ),
+            candidate=DECIDED_FINE,
         ),
         RuleSpec(
             "exempt_unlisted",
@@ -117,6 +123,7 @@ RULES: dict[str, RuleSpec] = {
             " ARRAY[c.key_id]"
             f" FROM cases_enforcementcase c WHERE {CURRENT} AND c.discretion = 'exempt' {{scope}}"
             f" AND NOT EXISTS (SELECT 1 FROM cases_exemptionitem e WHERE {IN_FORCE_EXEMPTION})",
+            candidate=DECIDED_EXEMPT,
         ),
         RuleSpec(
             "exempt_repeat",
@@ -144,6 +151,7 @@ RULES: dict[str, RuleSpec] = {
             ),
             (Param("window_days", _lazy("认定期间（日）"), 365, 1, 3650),),
             kind="party",
+            candidate=DECIDED_EXEMPT,
         ),
         RuleSpec(
             "outside_benchmark",
@@ -160,6 +168,7 @@ RULES: dict[str, RuleSpec] = {
             " AND (c.penalty_amount < b.min_amount - %(tolerance)s::numeric"
             " OR c.penalty_amount > b.max_amount + %(tolerance)s::numeric)",
             (Param("tolerance", _lazy("容差（元）"), 0, 0, 1_000_000, integer=False),),
+            candidate=DECIDED_FINE + " AND c.penalty_amount IS NOT NULL",
         ),
         RuleSpec(
             "few_officers",
@@ -193,6 +202,7 @@ RULES: dict[str, RuleSpec] = {
             " jsonb_build_object('mode', c.mode, 'amount', c.penalty_amount), ARRAY[c.key_id]"
             " FROM cases_enforcementcase c WHERE c.is_current AND c.mode = 'overload_station'"
             " AND c.penalty_type = 'fine' {scope}",
+            candidate="c.mode = 'overload_station' AND c.penalty_type = 'fine'",
         ),
         RuleSpec(
             "capture_penalty",
@@ -203,6 +213,7 @@ RULES: dict[str, RuleSpec] = {
             " ARRAY[c.key_id]"
             " FROM cases_enforcementcase c WHERE c.is_current AND c.mode = 'non_site'"
             " AND c.penalty_type <> 'none' {scope}",
+            candidate="c.mode = 'non_site' AND c.penalty_type <> 'none'",
         ),
         RuleSpec(
             "period_end_bunching",
@@ -216,14 +227,16 @@ RULES: dict[str, RuleSpec] = {
             "WITH targets AS ({targets}),"
             " bounds AS (SELECT unit_id, min(m) - make_interval(months => %(baseline_months)s::int) AS lo,"
             " max(m) + interval '1 month' AS hi FROM targets GROUP BY unit_id),"
-            " monthly AS (SELECT c.unit_id, date_trunc('month', c.decided_on)::date AS m, count(*) AS total,"
+            # per unit (LATERAL): its decided fines in its range, read by their partial index
+            " monthly AS (SELECT r.unit_id, x.m, x.total, x.tail, x.keys FROM bounds r CROSS JOIN LATERAL"
+            " (SELECT date_trunc('month', c.decided_on)::date AS m, count(*) AS total,"
             " count(*) FILTER (WHERE c.decided_on >= (date_trunc('month', c.decided_on)"
             " + interval '1 month')::date - %(tail_days)s::int) AS tail,"
             " array_agg(c.key_id ORDER BY c.decided_on, c.key_id) FILTER (WHERE c.decided_on >="
             " (date_trunc('month', c.decided_on) + interval '1 month')::date - %(tail_days)s::int) AS keys"
-            " FROM cases_enforcementcase c JOIN bounds r ON r.unit_id = c.unit_id"
-            f" WHERE {CURRENT} AND c.penalty_type = 'fine' AND c.decided_on >= r.lo AND c.decided_on < r.hi"
-            " GROUP BY 1, 2),"
+            " FROM cases_enforcementcase c WHERE c.unit_id = r.unit_id"
+            f" AND {CURRENT} AND c.penalty_type = 'fine' AND c.decided_on >= r.lo AND c.decided_on < r.hi"
+            " GROUP BY 1) x),"
             " judged AS (SELECT t.unit_id, t.m, t.tail, t.keys,"
             " (SELECT coalesce(sum(b.tail), 0)::float / %(baseline_months)s::int FROM monthly b"
             " WHERE b.unit_id = t.unit_id AND b.m < t.m"
@@ -247,6 +260,7 @@ RULES: dict[str, RuleSpec] = {
                 Param("min_count", _lazy("最低件数"), 10, 1, 100_000),
             ),
             kind="unit_month",
+            candidate=DECIDED_FINE,
         ),
         RuleSpec(
             "officer_same_plate",
@@ -273,6 +287,7 @@ RULES: dict[str, RuleSpec] = {
                 Param("min_count", _lazy("次数"), 3, 2, 1000),
             ),
             kind="plate",
+            candidate=DECIDED_FINE + " AND c.plate_hash <> ''",
         ),
     )
 }
@@ -345,42 +360,70 @@ def clue_rules_ensure() -> dict[str, ClueRule]:
 
 
 def _statement(spec: RuleSpec, keys: list[int] | None) -> str:
-    if spec.kind == "case":
-        scope = "" if keys is None else "AND c.key_id = ANY(%(keys)s::bigint[])"
-        return spec.sql.replace("{scope}", scope)
-    if spec.kind == "party":  # the batch's exempted cases, each compared with its party's others
-        scope = "" if keys is None else "AND c.key_id = ANY(%(keys)s::bigint[])"
-        return spec.sql.replace("{scope}", scope)
+    if spec.kind in ("case", "party"):  # party: the batch's exempted cases, compared with their party's others
+        return spec.sql.replace("{scope}", "" if keys is None else BATCH.format(c="c"))
     if spec.kind == "plate":
         targets = (
             ""
             if keys is None
-            # an array, not IN (subquery): the planner then reads the plate index per plate
+            # the plates of the batch's fines (only a fine changes a plate's counts); an array,
+            # not IN (subquery): the planner then reads the plate index per plate
             else "AND c.plate_hash = ANY(ARRAY(SELECT DISTINCT b.plate_hash FROM cases_enforcementcase b"
-            " WHERE b.key_id = ANY(%(keys)s::bigint[]) AND b.is_current AND b.plate_hash <> ''))"
+            f" WHERE b.is_current AND b.decided_on IS NOT NULL AND b.penalty_type = 'fine' AND b.plate_hash <> ''"
+            f" {BATCH.format(c='b')}))"
         )
         return spec.sql.replace("{targets}", targets)
     # unit_month: the unit-months of the batch's fines, or every unit-month with a fine
     targets = (
         "SELECT DISTINCT c.unit_id, date_trunc('month', c.decided_on)::date AS m FROM cases_enforcementcase c"
-        f" WHERE {CURRENT} AND c.penalty_type = 'fine'"
-        + ("" if keys is None else " AND c.key_id = ANY(%(keys)s::bigint[])")
+        f" WHERE {CURRENT} AND c.penalty_type = 'fine'" + ("" if keys is None else " " + BATCH.format(c="c"))
     )
     return spec.sql.replace("{targets}", targets)
 
 
-def _arguments(rule: ClueRule, keys, today) -> dict:
+# The cases of a batch: their key ids, and the filing years they are in. The years are a
+# constant of the statement (bound client-side), so the planner reads only those partitions of
+# the case table instead of probing the key index of every year's partition.
+BATCH = "AND {c}.key_id = ANY(%(keys)s::bigint[]) AND {c}.filed_year = ANY(%(years)s::smallint[])"
+
+
+def batch_years(keys: list[int]) -> list[int]:
+    """The filing years (partitions) of the current versions of ``keys``."""
+    return batch_scan(keys)[0]
+
+
+def batch_scan(keys: list[int]) -> tuple[list[int], set[str]]:
+    """One read of a batch: the filing years of the current versions of ``keys`` and the rules
+    that have a candidate among them (``RuleSpec.candidate``; a rule without one always runs)."""
+    flags = [code for code, spec in RULES.items() if spec.candidate]
+    tests = "".join(f", bool_or({RULES[code].candidate})" for code in flags)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT coalesce(array_agg(DISTINCT c.filed_year), '{{}}'){tests} FROM cases_enforcementcase c"
+            " WHERE c.is_current AND c.key_id = ANY(%s::bigint[])",
+            [keys],
+        )
+        years, *found = cursor.fetchone()
+    live = {code for code, spec in RULES.items() if not spec.candidate}
+    live |= {code for code, hit in zip(flags, found, strict=True) if hit}
+    return sorted(years), live
+
+
+def _arguments(rule: ClueRule, keys, today, years=None) -> dict:
     spec = RULES[rule.code]
     args = {**defaults(spec), **(rule.params or {})}
-    args.update({"keys": keys, "today": today, "rule_id": rule.pk, "now": timezone.now()})
+    if keys is not None and years is None:
+        years = batch_years(keys)
+    args.update({"keys": keys, "years": years, "today": today, "rule_id": rule.pk, "now": timezone.now()})
     return args
 
 
-def plain_sql(code: str, keys: list[int] | None = None) -> tuple[str, dict]:
-    """The rule's select alone, counted: the baseline of the benchmark."""
+def plain_sql(code: str, keys: list[int] | None = None, years: list[int] | None = None) -> tuple[str, dict]:
+    """The rule's select alone, counted: the baseline of the benchmark (``years``: the batch's,
+    ``batch_years(keys)`` when not given)."""
     rule = clue_rules_ensure()[code]
     sql = f"SELECT count(*) FROM ({_statement(RULES[code], keys)}) AS t"
-    return sql, _arguments(rule, keys, timezone.localdate())
+    return sql, _arguments(rule, keys, timezone.localdate(), years)
 
 
 @dataclass
@@ -397,12 +440,16 @@ def clues_check(*, keys: list[int] | None = None, kind: str = "", today=None, re
     rules = clue_rules_ensure()
     found, seconds = {}, {}
     with transaction.atomic(), connection.cursor() as cursor:
+        years, live = batch_scan(keys) if keys is not None else (None, set(RULES))
         for code, spec in RULES.items():
             rule = rules[code]
             if not rule.enabled:
                 continue
+            if code not in live:  # no case of the batch can break it
+                found[code], seconds[code] = 0, 0.0
+                continue
             t0 = time.perf_counter()
-            cursor.execute(UPSERT.replace("{select}", _statement(spec, keys)), _arguments(rule, keys, today))
+            cursor.execute(UPSERT.replace("{select}", _statement(spec, keys)), _arguments(rule, keys, today, years))
             found[code] = sum(1 for (inserted,) in cursor.fetchall() if inserted)
             seconds[code] = round(time.perf_counter() - t0, 4)
         total = round(time.perf_counter() - started, 4)

@@ -197,6 +197,13 @@ class EnforcementCase(models.Model):
             models.Index(
                 fields=["unit", "-filed_on", "-id"], name="enf_case_unit_filed_idx", condition=Q(is_current=True)
             ),
+            # a unit's decided fines by date: the clue rule of month-end bunching (issue 19) reads
+            # one unit's months at a time instead of every fine of the province
+            models.Index(
+                fields=["unit", "decided_on"],
+                name="enf_case_unit_fine_decided_idx",
+                condition=Q(is_current=True, penalty_type="fine", decided_on__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
