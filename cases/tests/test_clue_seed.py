@@ -37,3 +37,28 @@ def test_the_demo_triggers_every_rule_and_its_near_misses_do_not(items):
         "period_end_bunching": 1,
         "officer_same_plate": 2,  # the two officers of the three fines; the pair 91 days apart: none
     }
+
+
+def test_a_batch_of_every_case_finds_what_the_rescan_finds(items):
+    """The two scopes of the engine (an upload's batch, read from its temporary table and the
+    batch's parties, plates and unit-months; the nightly rescan over all cases) are one set of
+    rules: over the same cases they raise the same clues, with the same figures and cases."""
+    from cases.enforcement.clues import clues_check
+    from cases.enforcement.models import EnforcementCaseKey
+
+    ViolationItem.objects.create(code="YS001", name="未取得道路运输经营许可从事经营")
+    ctx = SeedContext(scale="small", rng=random.Random(1))  # noqa: S311 - demo data, not secrets
+    clue_seed.seed_reference(ctx)
+    clue_seed.seed_demo_cases(ctx)
+
+    def found():
+        rows = Clue.objects.values_list("rule__code", "key", "figures", "case_keys")
+        return {(code, key, str(sorted(figures.items())), tuple(keys)) for code, key, figures, keys in rows}
+
+    Clue.objects.all().delete()
+    clues_check(keys=list(EnforcementCaseKey.objects.values_list("pk", flat=True)), kind="upload")
+    batch = found()
+    Clue.objects.all().delete()
+    clues_check(kind="nightly")
+    assert batch == found()
+    assert {code for code, *_rest in batch} == set(RULES)  # every rule took part
