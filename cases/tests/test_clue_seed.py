@@ -16,11 +16,17 @@ from portal.core.seeding import SeedContext
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_triggers_every_rule_and_its_near_misses_do_not(items):
+def _demo() -> SeedContext:
+    """The reference data and the demo cases, seeded as ``seed_demo`` does."""
     ViolationItem.objects.create(code="YS001", name="未取得道路运输经营许可从事经营")
     ctx = SeedContext(scale="small", rng=random.Random(1))  # noqa: S311 - demo data, not secrets
     clue_seed.seed_reference(ctx)
     clue_seed.seed_demo_cases(ctx)
+    return ctx
+
+
+def test_the_demo_triggers_every_rule_and_its_near_misses_do_not(items):
+    ctx = _demo()
     clue_seed.seed_demo_cases(ctx)  # idempotent
     known = ExemptionItem.objects.filter(provenance="design")
     assert known.count() == 3 and all(len(item.conditions) == 5 for item in known)
@@ -40,16 +46,13 @@ def test_the_demo_triggers_every_rule_and_its_near_misses_do_not(items):
 
 
 def test_a_batch_of_every_case_finds_what_the_rescan_finds(items):
-    """The two scopes of the engine (an upload's batch, read from its temporary table and the
-    batch's parties, plates and unit-months; the nightly rescan over all cases) are one set of
-    rules: over the same cases they raise the same clues, with the same figures and cases."""
+    """The two scopes of the engine (an upload's batch, compared with the batch's parties,
+    plates and unit-months; the nightly rescan over all cases) are one set of rules: over the
+    same cases they raise the same clues, with the same figures and cases."""
     from cases.enforcement.clues import clues_check
     from cases.enforcement.models import EnforcementCaseKey
 
-    ViolationItem.objects.create(code="YS001", name="未取得道路运输经营许可从事经营")
-    ctx = SeedContext(scale="small", rng=random.Random(1))  # noqa: S311 - demo data, not secrets
-    clue_seed.seed_reference(ctx)
-    clue_seed.seed_demo_cases(ctx)
+    _demo()
 
     def found():
         rows = Clue.objects.values_list("rule__code", "key", "figures", "case_keys")
